@@ -1,0 +1,1 @@
+"""sipc compiler: OpenSIPS script text -> AST -> checked AST -> Python source."""

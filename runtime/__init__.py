@@ -1,0 +1,1 @@
+"""sipc runtime: the SIP proxy the compiled scripts run on."""

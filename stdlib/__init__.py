@@ -1,0 +1,1 @@
+"""sipc standard library: the OpenSIPS script functions, one module per OpenSIPS module."""
