@@ -1,0 +1,50 @@
+"""The narrow, typed facade that generated route modules and `stdlib` import.
+
+Nothing else of `runtime` is meant to be imported by them; names here stay stable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from runtime.core.ctx import AvpStore, Branch, CoreServices, Ctx
+from runtime.core.fmt import NULL_TEXT, fmt
+from runtime.core.script import (
+    RouteFn,
+    RouteKind,
+    RouteTable,
+    ScriptDrop,
+    ScriptExit,
+    TimerRoute,
+    Value,
+)
+from runtime.transport.socketinfo import SocketInfo
+
+__all__ = [
+    "NULL_TEXT",
+    "AvpStore",
+    "Branch",
+    "CoreServices",
+    "Ctx",
+    "RouteFn",
+    "RouteKind",
+    "RouteTable",
+    "ScriptDrop",
+    "ScriptExit",
+    "SocketInfo",
+    "TimerRoute",
+    "Value",
+    "fmt",
+    "serve",
+]
+
+
+def serve(routes: RouteTable, sockets: Sequence[str], *, stats_file: str | None = None) -> int:
+    """Run the proxy with these routes on these sockets until stopped; returns the exit code.
+
+    `sockets` are `socket=`/`listen=` values: `udp:127.0.0.1:5060`, `tcp:IP:PORT`, `IP:PORT`.
+    `stats_file`, when given, receives the transport counters as JSON at shutdown.
+    """
+    from runtime import server  # uvloop and signal handling only when a server really starts
+
+    return server.serve(routes, sockets, stats_file=stats_file)

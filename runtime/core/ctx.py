@@ -1,0 +1,570 @@
+"""`Ctx`: the context of one script run over one SIP message.
+
+Compiled routes read pseudo-variables as attributes of `Ctx` (`$rU` is `ctx.ruri_user`,
+`$hdr(Via)` is `ctx.hdr("Via")`, `$var(x)` is `ctx.var_get("x")`), so a route reads like
+the script and a read costs an attribute lookup, not a name lookup in a table. Message
+fields are cut from the parsed message on first use and cached for the run.
+
+Message edits the script asks for (added and removed headers, Record-Route) are recorded
+here and applied when the message is sent, as OpenSIPS does with its "lumps": a header
+removed by the script still reads as present until the message leaves.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from runtime.core.msgview import MessageView
+from runtime.core.script import RouteKind, Value
+from runtime.core.sipfields import NameAddr, UriParts, build_uri, parse_name_addr, parse_uri
+from runtime.transport.socketinfo import SocketInfo
+
+TEXT_ENCODING = "utf-8"
+TEXT_ERRORS = "surrogateescape"  # undecodable bytes survive a read-then-write round trip
+
+
+def decode_text(data: bytes) -> str:
+    return data.decode(TEXT_ENCODING, TEXT_ERRORS)
+
+
+class CoreServices(Protocol):
+    """What the request/reply pipeline offers a running script (see `pipeline.Pipeline`)."""
+
+    def forward(self, ctx: Ctx, dest: str | None) -> int: ...
+
+    def send_reply(self, ctx: Ctx, code: int, reason: str) -> int: ...
+
+
+@dataclass(slots=True)
+class Branch:
+    """One additional destination set by `append_branch()` (`$(msg.branch.uri[i])`)."""
+
+    uri: str
+    du: str | None = None
+    q: int | None = None
+    path: str | None = None
+
+
+class AvpStore:
+    """`$avp(name)`: a stack of values per name; index 0 is the most recent value.
+
+    `=` pushes (`push`), `:=` replaces every value (`assign`), assigning NULL deletes.
+    """
+
+    __slots__ = ("_stacks",)
+
+    def __init__(self) -> None:
+        self._stacks: dict[str, list[Value]] = {}
+
+    def push(self, name: str, value: Value) -> None:
+        if value is None:
+            self._stacks.pop(name, None)
+            return
+        self._stacks.setdefault(name, []).append(value)
+
+    def assign(self, name: str, value: Value) -> None:
+        if value is None:
+            self._stacks.pop(name, None)
+        else:
+            self._stacks[name] = [value]
+
+    def get(self, name: str, index: int = 0) -> Value:
+        """The value at `index` (0 most recent, -1 the oldest); None when absent."""
+        stack = self._stacks.get(name)
+        if not stack:
+            return None
+        position = len(stack) - 1 - index if index >= 0 else -1 - index
+        if 0 <= position < len(stack):
+            return stack[position]
+        return None
+
+    def get_all(self, name: str) -> list[Value]:
+        """Every value, most recent first."""
+        return list(reversed(self._stacks.get(name, ())))
+
+    def delete(self, name: str, index: int | None = None) -> None:
+        """Delete every value of `name`, or only the one at `index`."""
+        if index is None:
+            self._stacks.pop(name, None)
+            return
+        stack = self._stacks.get(name)
+        if not stack:
+            return
+        position = len(stack) - 1 - index if index >= 0 else -1 - index
+        if 0 <= position < len(stack):
+            del stack[position]
+        if not stack:
+            del self._stacks[name]
+
+    def count(self, name: str) -> int:
+        return len(self._stacks.get(name, ()))
+
+    def names(self) -> list[str]:
+        return list(self._stacks)
+
+
+_DEFAULT_PORTS = {"sip": 5060, "sips": 5061}
+
+
+class Ctx:
+    """One script run: the message, the script's variables and the edits it asked for."""
+
+    __slots__ = (
+        "_from",
+        "_ruri",
+        "_ruri_parts",
+        "_to",
+        "added_headers",
+        "avp",
+        "branches",
+        "core",
+        "du",
+        "flags",
+        "kind",
+        "msg",
+        "out_socket",
+        "params",
+        "rc",
+        "record_route_headers",
+        "removed_headers",
+        "route_name",
+        "sent",
+        "socket",
+        "src_ip",
+        "src_port",
+        "vars",
+    )
+
+    def __init__(
+        self,
+        msg: MessageView,
+        socket: SocketInfo,
+        src_ip: str,
+        src_port: int,
+        core: CoreServices,
+        kind: RouteKind = RouteKind.REQUEST,
+        avp: AvpStore | None = None,
+    ) -> None:
+        self.msg = msg
+        self.socket = socket
+        self.src_ip = src_ip
+        self.src_port = src_port
+        self.core = core
+        self.kind = kind
+        self.route_name = ""
+        self.vars: dict[str, Value] = {}
+        # the AVP store will move to the transaction; a stateless run owns its own
+        self.avp = avp if avp is not None else AvpStore()
+        self.flags: set[str] = set()
+        self.du: str | None = None
+        self.out_socket: SocketInfo | None = None
+        self.branches: list[Branch] = []
+        self.rc = 1
+        self.params: list[tuple[Value, ...]] = []
+        self.added_headers: list[str] = []
+        self.removed_headers: set[str] = set()
+        self.record_route_headers: list[str] = []
+        self.sent = False
+        self._ruri: str | None = None
+        self._ruri_parts: UriParts | None = None
+        self._from: NameAddr | None = None
+        self._to: NameAddr | None = None
+
+    # ----------------------------------------------------------------- $var, $avp, flags
+
+    def var_get(self, name: str) -> Value:
+        return self.vars.get(name)
+
+    def var_set(self, name: str, value: Value) -> None:
+        self.vars[name] = value
+
+    def avp_push(self, name: str, value: Value) -> None:
+        self.avp.push(name, value)
+
+    def avp_assign(self, name: str, value: Value) -> None:
+        self.avp.assign(name, value)
+
+    def avp_get(self, name: str, index: int = 0) -> Value:
+        return self.avp.get(name, index)
+
+    def avp_delete(self, name: str, index: int | None = None) -> None:
+        self.avp.delete(name, index)
+
+    def setflag(self, name: str | int) -> None:
+        self.flags.add(str(name))
+
+    def resetflag(self, name: str | int) -> None:
+        self.flags.discard(str(name))
+
+    def isflagset(self, name: str | int) -> bool:
+        return str(name) in self.flags
+
+    # ----------------------------------------------------------------- $rc, $param
+
+    @property
+    def retcode(self) -> int:
+        return self.rc
+
+    def param(self, which: int | str) -> Value:
+        """`$param(i)`: the i-th (1-based) argument of the current `route(name, ...)` call."""
+        if not self.params:
+            return None
+        args = self.params[-1]
+        if isinstance(which, str):
+            if not which.isdigit():
+                return None
+            which = int(which)
+        if 1 <= which <= len(args):
+            return args[which - 1]
+        return None
+
+    def call_route(self, fn: Callable[[Ctx], int], *args: Value) -> int:
+        """`route(name, args...)` for a route that cannot suspend."""
+        self.params.append(args)
+        try:
+            return fn(self)
+        finally:
+            self.params.pop()
+
+    async def call_route_async(
+        self, fn: Callable[[Ctx], Coroutine[Any, Any, int]], *args: Value
+    ) -> int:
+        """`route(name, args...)` for a route that can suspend."""
+        self.params.append(args)
+        try:
+            return await fn(self)
+        finally:
+            self.params.pop()
+
+    # ----------------------------------------------------------------- the Request-URI
+
+    @property
+    def ruri(self) -> str | None:
+        """`$ru`: the Request-URI as currently rewritten."""
+        if self._ruri is not None:
+            return self._ruri
+        return self.msg.ruri if self.msg.is_request else None
+
+    @ruri.setter
+    def ruri(self, value: str | None) -> None:
+        self._ruri = value
+        self._ruri_parts = None
+
+    @property
+    def ruri_parts(self) -> UriParts | None:
+        parts = self._ruri_parts
+        if parts is None:
+            uri = self.ruri
+            if uri is None:
+                return None
+            parts = self._ruri_parts = parse_uri(uri)
+        return parts
+
+    @property
+    def ruri_user(self) -> str | None:
+        parts = self.ruri_parts
+        return parts.user if parts is not None else None
+
+    @ruri_user.setter
+    def ruri_user(self, value: str | None) -> None:
+        parts = self.ruri_parts
+        if parts is not None:
+            self._set_ruri_parts(replace(parts, user=value or None, password=None))
+
+    @property
+    def ruri_host(self) -> str | None:
+        parts = self.ruri_parts
+        return parts.host if parts is not None else None
+
+    @ruri_host.setter
+    def ruri_host(self, value: str | None) -> None:
+        parts = self.ruri_parts
+        if parts is not None and value:
+            self._set_ruri_parts(replace(parts, host=value))
+
+    @property
+    def ruri_port(self) -> int | None:
+        """`$rp`: the port, or the default port of the scheme when the URI has none."""
+        parts = self.ruri_parts
+        if parts is None:
+            return None
+        if parts.port is not None:
+            return parts.port
+        if parts.transport == "tls":
+            return 5061
+        return _DEFAULT_PORTS.get(parts.scheme, 5060)
+
+    @ruri_port.setter
+    def ruri_port(self, value: int | str | None) -> None:
+        parts = self.ruri_parts
+        if parts is not None:
+            port = int(value) if value is not None and str(value).isdigit() else None
+            self._set_ruri_parts(replace(parts, port=port))
+
+    @property
+    def ruri_transport(self) -> str | None:
+        parts = self.ruri_parts
+        return parts.transport if parts is not None else None
+
+    def _set_ruri_parts(self, parts: UriParts) -> None:
+        self._ruri = build_uri(parts)
+        self._ruri_parts = parts
+
+    # ----------------------------------------------------------------- first line
+
+    @property
+    def method(self) -> str:
+        """`$rm`: the method (for a reply, the method of its CSeq)."""
+        return self.msg.method
+
+    @property
+    def status(self) -> int | None:
+        """`$rs`: the status code of a reply; None in a request."""
+        return None if self.msg.is_request else self.msg.status
+
+    @property
+    def reason(self) -> str | None:
+        """`$rr`: the reason phrase of a reply; None in a request."""
+        return None if self.msg.is_request else self.msg.reason
+
+    # ----------------------------------------------------------------- headers
+
+    def hdr(self, name: str, index: int = 0) -> str | None:
+        """`$hdr(name)`, `$(hdr(name)[index])`: the header body, None when absent."""
+        return self.msg.header(name, index)
+
+    def hdr_all(self, name: str) -> str | None:
+        """`$(hdr(name)[*])`: every body of that header joined by commas."""
+        values = self.msg.header_values(name)
+        return ",".join(values) if values else None
+
+    def hdrcnt(self, name: str) -> int:
+        """`$hdrcnt(name)`."""
+        return len(self.msg.header_values(name))
+
+    @property
+    def callid(self) -> str | None:
+        """`$ci`."""
+        return self.msg.header("Call-ID")
+
+    @property
+    def cseq(self) -> str | None:
+        """`$cs`: the CSeq number as text."""
+        value = self.msg.header("CSeq")
+        return value.split(None, 1)[0] if value else None
+
+    @property
+    def content_type(self) -> str | None:
+        """`$cT`."""
+        return self.msg.header("Content-Type")
+
+    @property
+    def user_agent(self) -> str | None:
+        """`$ua`."""
+        return self.msg.header("User-Agent")
+
+    @property
+    def content_length(self) -> int | None:
+        """`$cl`."""
+        value = self.msg.header("Content-Length")
+        if value is None:
+            return None
+        value = value.strip()
+        return int(value) if value.isdigit() else None
+
+    @property
+    def contact(self) -> str | None:
+        """`$ct`: the first contact of the Contact headers."""
+        from runtime.core.sipfields import split_commas
+
+        for body in self.msg.header_values("Contact"):
+            contacts = split_commas(body)
+            if contacts:
+                return contacts[0]
+        return None
+
+    # From / To: parsed once per run
+
+    @property
+    def from_addr(self) -> NameAddr | None:
+        parsed = self._from
+        if parsed is None:
+            body = self.msg.header("From")
+            if body is None:
+                return None
+            parsed = self._from = parse_name_addr(body)
+        return parsed
+
+    @property
+    def to_addr(self) -> NameAddr | None:
+        parsed = self._to
+        if parsed is None:
+            body = self.msg.header("To")
+            if body is None:
+                return None
+            parsed = self._to = parse_name_addr(body)
+        return parsed
+
+    @property
+    def from_uri(self) -> str | None:
+        """`$fu`."""
+        addr = self.from_addr
+        return addr.uri if addr is not None else None
+
+    @property
+    def from_user(self) -> str | None:
+        """`$fU`."""
+        addr = self.from_addr
+        parts = parse_uri(addr.uri) if addr is not None else None
+        return parts.user if parts is not None else None
+
+    @property
+    def from_host(self) -> str | None:
+        """`$fd`."""
+        addr = self.from_addr
+        parts = parse_uri(addr.uri) if addr is not None else None
+        return parts.host if parts is not None else None
+
+    @property
+    def from_name(self) -> str | None:
+        """`$fn`."""
+        addr = self.from_addr
+        return addr.display if addr is not None else None
+
+    @property
+    def from_tag(self) -> str | None:
+        """`$ft`."""
+        addr = self.from_addr
+        return addr.tag if addr is not None else None
+
+    @property
+    def to_uri(self) -> str | None:
+        """`$tu`."""
+        addr = self.to_addr
+        return addr.uri if addr is not None else None
+
+    @property
+    def to_user(self) -> str | None:
+        """`$tU`."""
+        addr = self.to_addr
+        parts = parse_uri(addr.uri) if addr is not None else None
+        return parts.user if parts is not None else None
+
+    @property
+    def to_host(self) -> str | None:
+        """`$td`."""
+        addr = self.to_addr
+        parts = parse_uri(addr.uri) if addr is not None else None
+        return parts.host if parts is not None else None
+
+    @property
+    def to_name(self) -> str | None:
+        """`$tn`."""
+        addr = self.to_addr
+        return addr.display if addr is not None else None
+
+    @property
+    def to_tag(self) -> str | None:
+        """`$tt`."""
+        addr = self.to_addr
+        return addr.tag if addr is not None else None
+
+    # ----------------------------------------------------------------- buffer and body
+
+    @property
+    def msg_buf(self) -> str:
+        """`$mb`."""
+        return decode_text(self.msg.raw)
+
+    @property
+    def msg_len(self) -> int:
+        """`$ml`."""
+        return len(self.msg.raw)
+
+    @property
+    def body(self) -> str | None:
+        """`$rb`: the body as text, None when empty."""
+        data = self.msg.body
+        return decode_text(data) if data else None
+
+    # ----------------------------------------------------------------- network
+
+    @property
+    def proto(self) -> str:
+        """`$proto`: transport the message came in on."""
+        return self.socket.proto
+
+    @property
+    def recv_ip(self) -> str:
+        """`$Ri`, `$socket_in(ip)`."""
+        return self.socket.ip
+
+    @property
+    def recv_port(self) -> int:
+        """`$Rp`, `$socket_in(port)`."""
+        return self.socket.port
+
+    def socket_in(self, field: str | None = None) -> Value:
+        """`$socket_in`, `$socket_in(ip|port|proto|af)`."""
+        if field is None:
+            return self.socket.name
+        if field == "ip":
+            return self.socket.ip
+        if field == "port":
+            return self.socket.port
+        if field == "proto":
+            return self.socket.proto
+        if field == "af":
+            return "INET6" if ":" in self.socket.ip else "INET"
+        return None
+
+    @property
+    def branch_uri(self) -> str | None:
+        """`$br`: the URI of the first appended branch."""
+        return self.branches[0].uri if self.branches else None
+
+    # ----------------------------------------------------------------- time
+
+    @property
+    def time_s(self) -> int:
+        """`$Ts`."""
+        return int(time.time())
+
+    @property
+    def time_f(self) -> str:
+        """`$Tf`."""
+        return time.ctime()
+
+    # ----------------------------------------------------------------- message edits
+
+    def append_header(self, line: str) -> None:
+        """Add a header line (without CRLF) after the last header when the message is sent."""
+        self.added_headers.append(line.rstrip("\r\n"))
+
+    def remove_header(self, name: str) -> int:
+        """Remove every header of that name when the message is sent; how many there were."""
+        count = len(self.msg.header_values(name))
+        if count:
+            self.removed_headers.add(name.lower())
+        return count
+
+    def append_branch(self, uri: str | None = None, q: int | None = None) -> int:
+        """Add a destination: `uri`, or the current R-URI and `$du`."""
+        target = uri if uri is not None else self.ruri
+        if target is None:
+            return -1
+        self.branches.append(Branch(target, None if uri is not None else self.du, q))
+        return 1
+
+    # ----------------------------------------------------------------- sending
+
+    def forward(self, dest: str | None = None) -> int:
+        """Stateless forward to `dest`, else `$du`, else the R-URI."""
+        return self.core.forward(self, dest)
+
+    def send_reply(self, code: int, reason: str) -> int:
+        """Stateless reply to the request being processed."""
+        return self.core.send_reply(self, code, reason)
