@@ -1,0 +1,652 @@
+"""SIP messages: a lazy, sans-IO parser and cheap in-place edits (RFC 3261 §7, §20).
+
+Theory of operation
+-------------------
+`parse_message(data)` does one structural pass over a datagram (or one message cut
+out of a TCP stream by `StreamFramer`):
+
+1. skip CRLFs before the start line (§7.5), find the end of the header section (the
+   first CRLF CRLF) and split the start line into method / Request-URI / version or
+   version / status / reason;
+2. split the header section into lines with one `bytes.split`, glue folded
+   continuation lines back to their header (only when the section contains a CRLF
+   followed by SP/HT), and map each header name, through a small cache, to its lookup
+   key: the lowercase long name (`v` -> `via`);
+3. cut the body: Content-Length octets when the header is present and numeric,
+   otherwise the rest of the datagram.
+
+That is all the parser does up front. A message is two parallel lists, `lines` (the
+exact bytes of each header, folding included, without the final CRLF) and `keys`.
+A header value is decoded (UTF-8, undecodable octets kept as surrogates) and parsed
+the first time something reads it, and the parsed value is cached; a proxy that reads
+Via, To and CSeq pays for those three only.
+
+Edits (`prepend_via`, `remove_top_via`, `set_max_forwards`, `add_header`,
+`remove_header`, `set_ruri`, `set_body`, ...) insert, drop or replace whole lines and
+drop the caches of the headers they touch. `to_bytes()` returns the received bytes when
+nothing changed, otherwise the start line and the lines joined by CRLF: headers nobody
+edited come out byte-identical, because they are the received bytes.
+
+Nothing here judges whether a message may be processed: `parse_message` raises
+`SipParseError` only for what makes the structure unreadable (no empty line ending the
+headers, a bad start line, a header line without ':'). `Message.validate()` (module
+`validate`) applies RFC 3261's rules for processing: mandatory headers, CSeq range and
+method, Content-Length against the datagram, well-formed Via/From/To/Contact/Route...
+Every accessor that parses a header raises `SipParseError` with the message byte offset
+of the fault; nothing else escapes this layer for bad input.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from runtime.sip.errors import SipParseError
+from runtime.sip.headers import (
+    CSeq,
+    NameAddr,
+    Via,
+    canonical_name,
+    parse_cseq,
+    parse_name_addr,
+    parse_name_addr_list,
+    parse_number,
+    parse_via_list,
+)
+from runtime.sip.lexical import split_list
+from runtime.sip.uri import URI, parse_uri
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from runtime.sip.response import HeaderItems
+
+_CRLF = b"\r\n"
+_ENCODING = "utf-8"
+_ERRORS = "surrogateescape"  # octets that are not UTF-8 survive a decode/encode round trip
+_KEY_CACHE_LIMIT = 2048  # fuzzed or hostile traffic must not grow the name cache forever
+
+# header name bytes as written up to and including ':' -> lookup key. Keeping the colon
+# in the cached name means a line without one (sliced to b"") can never hit the cache.
+_KEY_OF_RAW_NAME: dict[bytes, str] = {}
+# header name as given to an accessor -> lookup key
+_KEY_OF_NAME: dict[str, str] = {}
+
+
+def _key_of_raw(raw_name: bytes) -> str:
+    key = canonical_name(raw_name[:-1].decode(_ENCODING, _ERRORS))
+    if len(_KEY_OF_RAW_NAME) < _KEY_CACHE_LIMIT:
+        _KEY_OF_RAW_NAME[raw_name] = key
+    return key
+
+
+def header_key(name: str) -> str:
+    """The lookup key of a header name (lowercase long form, compact forms expanded)."""
+    key = _KEY_OF_NAME.get(name)
+    if key is None:
+        key = canonical_name(name)
+        if len(_KEY_OF_NAME) < _KEY_CACHE_LIMIT:
+            _KEY_OF_NAME[name] = key
+    return key
+
+
+class Message:
+    """What requests and responses share: headers, body, edits, serialisation."""
+
+    __slots__ = (
+        "_body",
+        "_cache",
+        "_data",
+        "_edited",
+        "_end",
+        "_header_base",
+        "_keys",
+        "_lines",
+        "_origins",
+        "_start",
+        "_start_line",
+        "version",
+    )
+
+    is_request: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        data: bytes,
+        start: int,
+        start_line: bytes,
+        lines: list[bytes],
+        keys: list[str],
+        header_base: int,
+        body: bytes,
+        end: int,
+        version: str,
+    ) -> None:
+        self._data = data
+        self._start = start
+        self._start_line = start_line
+        self._lines = lines
+        self._keys = keys
+        self._header_base = header_base
+        self._body = body
+        self._end = end
+        self._origins: list[int] | None = None
+        self._edited = False
+        self._cache: dict[str, Any] = {}
+        self.version = version
+
+    # ----------------------------------------------------------------- raw access
+    @property
+    def raw(self) -> bytes:
+        """The bytes this message was parsed from (the whole datagram)."""
+        return self._data
+
+    @property
+    def body(self) -> bytes:
+        return self._body
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        """Every header in order as (name as written, value)."""
+        return [(self._name_at(i), self._value_at(i)) for i in range(len(self._lines))]
+
+    def header(self, name: str, index: int = 0) -> str | None:
+        """Value of the `index`-th header called `name` (negative counts from the end).
+
+        Compact and long names are the same header; a header line holding several
+        comma-separated values counts as one.
+        """
+        key = header_key(name)
+        keys = self._keys
+        if index == 0:
+            if key not in keys:
+                return None
+            return self._value_at(keys.index(key))
+        positions = self._positions(key)
+        try:
+            return self._value_at(positions[index])
+        except IndexError:
+            return None
+
+    def headers_named(self, name: str) -> list[str]:
+        """Values of every header called `name`, in order."""
+        return [self._value_at(i) for i in self._positions(header_key(name))]
+
+    header_values = headers_named
+
+    def has_header(self, name: str) -> bool:
+        return header_key(name) in self._keys
+
+    # ---------------------------------------------------------- parsed accessors
+    @property
+    def vias(self) -> list[Via]:
+        """Every Via value, top first (several per line and several lines)."""
+        cached = self._cache.get("via")
+        if cached is None:
+            cached = []
+            for i in self._positions("via"):
+                cached.extend(self._parse_at(i, parse_via_list))
+            self._cache["via"] = cached
+        return cached
+
+    @property
+    def top_via(self) -> Via | None:
+        cached = self._cache.get("top_via")
+        if cached is None:
+            keys = self._keys
+            if "via" not in keys:
+                return None
+            cached = self._parse_at(keys.index("via"), parse_via_list)[0]
+            self._cache["top_via"] = cached
+        return cached  # type: ignore[no-any-return]
+
+    @property
+    def from_(self) -> NameAddr | None:
+        return self._single("from", parse_name_addr)  # type: ignore[no-any-return]
+
+    @property
+    def to(self) -> NameAddr | None:
+        return self._single("to", parse_name_addr)  # type: ignore[no-any-return]
+
+    @property
+    def call_id(self) -> str | None:
+        return self.header("call-id")
+
+    @property
+    def cseq(self) -> CSeq | None:
+        return self._single("cseq", parse_cseq)  # type: ignore[no-any-return]
+
+    @property
+    def max_forwards(self) -> int | None:
+        return self._single("max-forwards", _max_forwards)  # type: ignore[no-any-return]
+
+    @property
+    def expires(self) -> int | None:
+        return self._single("expires", _expires)  # type: ignore[no-any-return]
+
+    @property
+    def content_length(self) -> int | None:
+        return self._single("content-length", _content_length)  # type: ignore[no-any-return]
+
+    @property
+    def content_type(self) -> str | None:
+        return self.header("content-type")
+
+    @property
+    def contacts(self) -> list[NameAddr]:
+        """Contact bindings in order; empty for `Contact: *` (see `contact_star`)."""
+        if self.contact_star:
+            return []
+        return self._name_addr_list("contact", require_brackets=False)
+
+    @property
+    def contact_star(self) -> bool:
+        """True for the `Contact: *` of a REGISTER removing every binding."""
+        keys = self._keys
+        return "contact" in keys and self._value_at(keys.index("contact")) == "*"
+
+    @property
+    def routes(self) -> list[NameAddr]:
+        """The Route set in order, over every Route line."""
+        return self._name_addr_list("route", require_brackets=True)
+
+    @property
+    def record_routes(self) -> list[NameAddr]:
+        return self._name_addr_list("record-route", require_brackets=True)
+
+    # ---------------------------------------------------------------------- edits
+    def add_header(self, name: str, value: str, *, at_top: bool = False) -> None:
+        """Append a header after the last one, or insert it before the first."""
+        self._insert(0 if at_top else len(self._lines), name, value)
+
+    def set_header(self, name: str, value: str) -> None:
+        """Replace the first header called `name` in place, dropping any others; or append."""
+        key = header_key(name)
+        positions = self._positions(key)
+        if not positions:
+            self._insert(len(self._lines), name, value)
+            return
+        self._touch(key)
+        first = positions[0]
+        written = self._name_at(first)
+        self._lines[first] = _header_line(written, value)
+        assert self._origins is not None
+        self._origins[first] = -1
+        for i in reversed(positions[1:]):
+            self._delete(i)
+
+    def remove_header(self, name: str, index: int | None = None) -> int:
+        """Remove every header called `name`, or only its `index`-th; return how many."""
+        key = header_key(name)
+        positions = self._positions(key)
+        if index is not None:
+            try:
+                positions = [positions[index]]
+            except IndexError:
+                return 0
+        if positions:
+            self._touch(key)
+        for i in reversed(positions):
+            self._delete(i)
+        return len(positions)
+
+    def prepend_via(self, via: Via | str) -> None:
+        """Insert a Via line above the topmost Via (at the top if there is none)."""
+        keys = self._keys
+        self._insert(keys.index("via") if "via" in keys else 0, "Via", str(via))
+
+    def remove_top_via(self) -> Via | None:
+        """Remove the topmost Via value (the first of its line when a line holds several)."""
+        keys = self._keys
+        if "via" not in keys:
+            return None
+        top = self.top_via
+        i = keys.index("via")
+        value = self._value_at(i)
+        self._touch("via")
+        elements = split_list(value) if "," in value else [(0, value)]
+        if len(elements) == 1:
+            self._delete(i)
+        else:
+            rest = value[elements[1][0] :].strip()
+            self._lines[i] = _header_line(self._name_at(i), rest)
+            assert self._origins is not None
+            self._origins[i] = -1
+        return top
+
+    def set_max_forwards(self, hops: int) -> None:
+        self.set_header("Max-Forwards", str(hops))
+
+    def decrement_max_forwards(self) -> int | None:
+        """Lower Max-Forwards by one and return the new value; None when absent or 0."""
+        current = self.max_forwards
+        if current is None or current == 0:
+            return None
+        self.set_max_forwards(current - 1)
+        return current - 1
+
+    def set_body(self, body: bytes, content_type: str | None = None) -> None:
+        """Replace the body, fixing Content-Length (and Content-Type when given)."""
+        self._touch("content-length")
+        self._body = body
+        self.set_header("Content-Length", str(len(body)))
+        if content_type is not None:
+            self.set_header("Content-Type", content_type)
+
+    def ensure_content_length(self) -> None:
+        """Add Content-Length when missing (mandatory on streams, RFC 3261 §18.3)."""
+        if "content-length" not in self._keys:
+            self.add_header("Content-Length", str(len(self._body)))
+
+    # ------------------------------------------------------------------ output
+    def to_bytes(self) -> bytes:
+        """The message on the wire: received bytes for untouched parts, edits spliced in."""
+        if not self._edited:
+            if self._start == 0 and self._end == len(self._data):
+                return self._data
+            return self._data[self._start : self._end]
+        head = _CRLF.join([self._start_line, *self._lines])
+        return head + b"\r\n\r\n" + self._body
+
+    def validate(self, *, datagram: bool = True) -> None:
+        """Check RFC 3261's processing rules; raise `SipParseError` on the first fault.
+
+        `datagram=True` (UDP) requires Content-Length, when present, to fit the octets
+        received; a stream framer has already cut the body by it.
+        """
+        from runtime.sip.validate import validate_message
+
+        validate_message(self, datagram=datagram)
+
+    @property
+    def start_line(self) -> str:
+        return self._start_line.decode(_ENCODING, _ERRORS)
+
+    # --------------------------------------------------------------- internals
+    def _positions(self, key: str) -> list[int]:
+        keys = self._keys
+        if key not in keys:
+            return []
+        found = []
+        at = keys.index(key)
+        try:
+            while True:
+                found.append(at)
+                at = keys.index(key, at + 1)
+        except ValueError:
+            return found
+
+    def _value_at(self, i: int) -> str:
+        line = self._lines[i]
+        value = line[line.find(b":") + 1 :]
+        if _CRLF in value:
+            value = value.replace(_CRLF, b"")  # unfold: the continuation's SP/HT stays
+        return value.decode(_ENCODING, _ERRORS).strip()
+
+    def _name_at(self, i: int) -> str:
+        line = self._lines[i]
+        return line[: line.find(b":")].decode(_ENCODING, _ERRORS).strip()
+
+    def line_offset(self, i: int) -> int:
+        """Byte offset in the received message of header line `i` (-1 for added lines)."""
+        if self._origins is not None:
+            return self._origins[i]
+        lines = self._lines
+        return self._header_base + sum(len(lines[j]) + 2 for j in range(i))
+
+    def value_offset(self, i: int) -> int:
+        """Byte offset in the received message where header `i`'s value starts."""
+        base = self.line_offset(i)
+        if base < 0:
+            return 0
+        line = self._lines[i]
+        colon = line.find(b":")
+        value = line[colon + 1 :]
+        return base + colon + 1 + len(value) - len(value.lstrip(b" \t"))
+
+    def _parse_at(self, i: int, parser: Callable[[str], Any]) -> Any:
+        try:
+            return parser(self._value_at(i))
+        except SipParseError as error:
+            raise error.shifted(self.value_offset(i)) from None
+
+    def _single(self, key: str, parser: Callable[[str], Any]) -> Any:
+        cache = self._cache
+        if key in cache:
+            return cache[key]
+        keys = self._keys
+        result = self._parse_at(keys.index(key), parser) if key in keys else None
+        cache[key] = result
+        return result
+
+    def _name_addr_list(self, key: str, *, require_brackets: bool) -> list[NameAddr]:
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = []
+            for i in self._positions(key):
+                cached.extend(
+                    self._parse_at(
+                        i,
+                        lambda text: parse_name_addr_list(text, require_brackets=require_brackets),
+                    )
+                )
+            self._cache[key] = cached
+        return cached
+
+    def _touch(self, key: str) -> None:
+        if self._origins is None:
+            lines = self._lines
+            origins = []
+            offset = self._header_base
+            for line in lines:
+                origins.append(offset)
+                offset += len(line) + 2
+            self._origins = origins
+        self._edited = True
+        self._cache.pop(key, None)
+        if key == "via":
+            self._cache.pop("top_via", None)
+
+    def _insert(self, at: int, name: str, value: str) -> None:
+        key = header_key(name)
+        self._touch(key)
+        self._lines.insert(at, _header_line(name, value))
+        self._keys.insert(at, key)
+        assert self._origins is not None
+        self._origins.insert(at, -1)
+
+    def _delete(self, i: int) -> None:
+        del self._lines[i]
+        del self._keys[i]
+        assert self._origins is not None
+        del self._origins[i]
+
+
+class Request(Message):
+    """A SIP request; `method` is as written (case-sensitive, RFC 3261 §7.1)."""
+
+    __slots__ = ("_ruri_text", "method")
+
+    is_request: ClassVar[bool] = True
+
+    def __init__(self, method: str, ruri_text: str, *args: Any) -> None:
+        super().__init__(*args)
+        self.method = method
+        self._ruri_text = ruri_text
+
+    @property
+    def ruri_text(self) -> str:
+        """The Request-URI exactly as written (or as last set)."""
+        return self._ruri_text
+
+    @property
+    def ruri(self) -> URI:
+        """The parsed Request-URI (`SipURI`, `TelURI` or `OpaqueURI`)."""
+        cached = self._cache.get(" ruri")
+        if cached is None:
+            offset = self._start + len(self.method) + 1
+            cached = parse_uri(self._ruri_text, offset)
+            self._cache[" ruri"] = cached
+        return cached
+
+    def set_ruri(self, uri: URI | str) -> None:
+        """Rewrite the Request-URI (the rest of the request line is kept)."""
+        text = str(uri)
+        self._touch(" ruri")
+        self._ruri_text = text
+        self._start_line = f"{self.method} {text} {self.version}".encode(_ENCODING, _ERRORS)
+
+    def make_response(
+        self,
+        status: int,
+        reason: str | None = None,
+        *,
+        to_tag: str | None = None,
+        headers: HeaderItems = (),
+        body: bytes = b"",
+        content_type: str | None = None,
+    ) -> Response:
+        """A response to this request built per RFC 3261 §8.2.6 (see `response.py`)."""
+        from runtime.sip.response import make_response
+
+        return make_response(
+            self,
+            status,
+            reason,
+            to_tag=to_tag,
+            headers=headers,
+            body=body,
+            content_type=content_type,
+        )
+
+
+class Response(Message):
+    __slots__ = ("reason", "status")
+
+    def __init__(self, status: int, reason: str, *args: Any) -> None:
+        super().__init__(*args)
+        self.status = status
+        self.reason = reason
+
+    @property
+    def method(self) -> str:
+        """The method of the request this answers, from CSeq ("" without a CSeq)."""
+        cseq = self.cseq
+        return "" if cseq is None else cseq.method
+
+
+def parse_message(data: bytes) -> Request | Response:
+    """Structural parse of one SIP message (a datagram or one framed stream message).
+
+    Raises `SipParseError` when the start line or the header section cannot be read.
+    Octets after Content-Length are ignored; without Content-Length the body is the
+    rest of `data` (RFC 3261 §18.3).
+    """
+    start = 0
+    while data.startswith(_CRLF, start):
+        start += 2
+    head_end = data.find(b"\r\n\r\n", start)
+    if head_end < 0:
+        raise SipParseError("header section not terminated by an empty line", len(data))
+    line_end = data.find(_CRLF, start)
+    start_line = data[start:line_end]
+    is_response = start_line.startswith(b"SIP/")
+    if is_response:
+        version, status, reason = _parse_status_line(start_line, start)
+    else:
+        method, ruri_text, version = _parse_request_line(start_line, start)
+    header_base = line_end + 2
+    if line_end < head_end:
+        lines, keys = _split_headers(data[header_base:head_end], header_base)
+    else:
+        lines, keys = [], []
+    body_start = head_end + 4
+    end = len(data)
+    if "content-length" in keys:
+        line = lines[keys.index("content-length")]
+        declared = line[line.find(b":") + 1 :].strip()
+        if declared.isdigit():
+            end = min(end, body_start + int(declared))
+    body = data[body_start:end]
+    if is_response:
+        return Response(
+            status, reason, data, start, start_line, lines, keys, header_base, body, end, version
+        )
+    return Request(
+        method, ruri_text, data, start, start_line, lines, keys, header_base, body, end, version
+    )
+
+
+def _split_headers(section: bytes, base: int) -> tuple[list[bytes], list[str]]:
+    lines = section.split(_CRLF)
+    if b"\r\n " in section or b"\r\n\t" in section or section[:1] in (b" ", b"\t"):
+        lines = _unfold_lines(lines, base)
+    known = _KEY_OF_RAW_NAME.get
+    keys: list[Any] = [known(line[: line.find(b":") + 1]) for line in lines]
+    if None in keys:
+        offset = base
+        for i, line in enumerate(lines):
+            if keys[i] is None:
+                colon = line.find(b":")
+                if colon <= 0:
+                    raise SipParseError("header line without ':'", offset)
+                keys[i] = _key_of_raw(line[: colon + 1])
+            offset += len(line) + 2
+    return lines, keys
+
+
+def _unfold_lines(lines: list[bytes], base: int) -> list[bytes]:
+    if lines[0][:1] in (b" ", b"\t"):
+        raise SipParseError("first header line starts with whitespace", base)
+    joined: list[bytes] = []
+    for line in lines:
+        if line[:1] in (b" ", b"\t"):
+            joined[-1] = joined[-1] + _CRLF + line
+        else:
+            joined.append(line)
+    return joined
+
+
+def _parse_request_line(line: bytes, offset: int) -> tuple[str, str, str]:
+    first = line.find(b" ")
+    last = line.rfind(b" ")
+    if first <= 0 or first == last:
+        raise SipParseError("request line must be 'Method SP Request-URI SP SIP-Version'", offset)
+    version = line[last + 1 :].decode(_ENCODING, _ERRORS)
+    if not version.upper().startswith("SIP/"):
+        raise SipParseError("request line does not end with a SIP version", offset + last + 1)
+    method = line[:first].decode(_ENCODING, _ERRORS)
+    return method, line[first + 1 : last].decode(_ENCODING, _ERRORS), version
+
+
+def _parse_status_line(line: bytes, offset: int) -> tuple[str, int, str]:
+    parts = line.split(b" ", 2)
+    if len(parts) < 2 or not parts[1].isdigit():
+        raise SipParseError("status line must be 'SIP-Version SP Status-Code SP Reason'", offset)
+    reason = parts[2].decode(_ENCODING, _ERRORS) if len(parts) == 3 else ""
+    return parts[0].decode(_ENCODING, _ERRORS), int(parts[1]), reason
+
+
+def _header_line(name: str, value: str) -> bytes:
+    return f"{name}: {value}".encode(_ENCODING, _ERRORS)
+
+
+def _max_forwards(text: str) -> int:
+    return parse_number(text, "Max-Forwards")
+
+
+def _expires(text: str) -> int:
+    return parse_number(text, "Expires")
+
+
+def _content_length(text: str) -> int:
+    return parse_number(text, "Content-Length")
+
+
+def build_message(
+    start_line: str, header_lines: Iterable[bytes], body: bytes = b""
+) -> Request | Response:
+    """A message from a start line and header lines (bytes of `Name: value`), for builders."""
+    lines = list(header_lines)
+    head = _CRLF.join([start_line.encode(_ENCODING, _ERRORS), *lines]) + b"\r\n\r\n"
+    return parse_message(head + body)
+
