@@ -9,6 +9,15 @@ from collections.abc import Sequence
 
 from runtime.core.ctx import AvpStore, Branch, CoreServices, Ctx
 from runtime.core.fmt import NULL_TEXT, fmt
+from runtime.core.pvaccess import FormatPart, PvRef
+from runtime.core.pvspec import (
+    PV_SPECS,
+    TRANSFORM_SPECS,
+    PvSpec,
+    TransformSpec,
+    lookup_pv,
+    lookup_transform,
+)
 from runtime.core.script import (
     RouteFn,
     RouteKind,
@@ -18,14 +27,20 @@ from runtime.core.script import (
     TimerRoute,
     Value,
 )
+from runtime.core.transformations import apply_transform, apply_transforms
 from runtime.transport.socketinfo import SocketInfo
 
 __all__ = [
     "NULL_TEXT",
+    "PV_SPECS",
+    "TRANSFORM_SPECS",
     "AvpStore",
     "Branch",
     "CoreServices",
     "Ctx",
+    "FormatPart",
+    "PvRef",
+    "PvSpec",
     "RouteFn",
     "RouteKind",
     "RouteTable",
@@ -33,8 +48,13 @@ __all__ = [
     "ScriptExit",
     "SocketInfo",
     "TimerRoute",
+    "TransformSpec",
     "Value",
+    "apply_transform",
+    "apply_transforms",
     "fmt",
+    "lookup_pv",
+    "lookup_transform",
     "serve",
 ]
 

@@ -5,22 +5,27 @@ Compiled routes read pseudo-variables as attributes of `Ctx` (`$rU` is `ctx.ruri
 the script and a read costs an attribute lookup, not a name lookup in a table. Message
 fields are cut from the parsed message on first use and cached for the run.
 
-Message edits the script asks for (added and removed headers, Record-Route) are recorded
-here and applied when the message is sent, as OpenSIPS does with its "lumps": a header
-removed by the script still reads as present until the message leaves.
+Edits the script asks for (R-URI rewrite, added and removed headers, Record-Route) go
+straight to the parsed message, which splices them into the received bytes when it is
+sent; unlike OpenSIPS's deferred "lumps", a removed header no longer reads as present.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from runtime.core.msgview import MessageView
+from runtime.core import pvaccess
 from runtime.core.script import RouteKind, Value
 from runtime.core.sipfields import NameAddr, UriParts, build_uri, parse_name_addr, parse_uri
+from runtime.sip.errors import SipParseError
+from runtime.sip.message import Request, Response, parse_message
 from runtime.transport.socketinfo import SocketInfo
+from runtime.transport.source import Source
+
+SipMessage = Request | Response
 
 TEXT_ENCODING = "utf-8"
 TEXT_ERRORS = "surrogateescape"  # undecodable bytes survive a read-then-write round trip
@@ -34,6 +39,8 @@ class CoreServices(Protocol):
     """What the request/reply pipeline offers a running script (see `pipeline.Pipeline`)."""
 
     def forward(self, ctx: Ctx, dest: str | None) -> int: ...
+
+    def is_myself(self, host: str, port: int | None) -> bool: ...
 
     def send_reply(self, ctx: Ctx, code: int, reason: str) -> int: ...
 
@@ -114,25 +121,24 @@ class Ctx:
 
     __slots__ = (
         "_from",
-        "_ruri",
+        "_orig_ruri",
         "_ruri_parts",
         "_to",
-        "added_headers",
         "avp",
         "branches",
         "core",
         "du",
         "flags",
         "kind",
+        "maxfwd_done",
         "msg",
         "out_socket",
         "params",
         "rc",
-        "record_route_headers",
-        "removed_headers",
         "route_name",
         "sent",
         "socket",
+        "source",
         "src_ip",
         "src_port",
         "vars",
@@ -140,35 +146,37 @@ class Ctx:
 
     def __init__(
         self,
-        msg: MessageView,
+        msg: SipMessage,
         socket: SocketInfo,
         src_ip: str,
         src_port: int,
         core: CoreServices,
         kind: RouteKind = RouteKind.REQUEST,
         avp: AvpStore | None = None,
+        source: Source | None = None,
     ) -> None:
-        self.msg = msg
-        self.socket = socket
-        self.src_ip = src_ip
-        self.src_port = src_port
-        self.core = core
-        self.kind = kind
-        self.route_name = ""
+        self.msg: SipMessage = msg
+        self.socket: SocketInfo = socket
+        self.src_ip: str = src_ip
+        self.src_port: int = src_port
+        self.core: CoreServices = core
+        self.kind: RouteKind = kind
+        self.route_name: str = ""
         self.vars: dict[str, Value] = {}
         # the AVP store will move to the transaction; a stateless run owns its own
-        self.avp = avp if avp is not None else AvpStore()
+        self.avp: AvpStore = avp if avp is not None else AvpStore()
         self.flags: set[str] = set()
         self.du: str | None = None
         self.out_socket: SocketInfo | None = None
         self.branches: list[Branch] = []
-        self.rc = 1
+        self.rc: int = 1
         self.params: list[tuple[Value, ...]] = []
-        self.added_headers: list[str] = []
-        self.removed_headers: set[str] = set()
-        self.record_route_headers: list[str] = []
-        self.sent = False
-        self._ruri: str | None = None
+        self.sent: bool = False
+        # how to answer: the receiving socket, the peer, and the TCP connection if any
+        self.source = source if source is not None else Source(socket, src_ip, src_port)
+        # set by whatever already lowered Max-Forwards, so forwarding does not do it again
+        self.maxfwd_done = False
+        self._orig_ruri: str | None = None
         self._ruri_parts: UriParts | None = None
         self._from: NameAddr | None = None
         self._to: NameAddr | None = None
@@ -201,6 +209,28 @@ class Ctx:
 
     def isflagset(self, name: str | int) -> bool:
         return str(name) in self.flags
+
+    # ----------------------------------------------------------------- by name
+
+    def pv_get(self, name: str, inner: str | None = None, index: int | str | None = None) -> Value:
+        """Read a pseudo-variable by name (`"ru"`, `"hdr"` with inner `"Via"`...)."""
+        return pvaccess.pv_get(self, name, inner, index)
+
+    def pv_set(
+        self,
+        name: str,
+        value: Value,
+        inner: str | None = None,
+        index: int | str | None = None,
+        *,
+        assign: bool = False,
+    ) -> None:
+        """Write a pseudo-variable by name; `assign` is `:=`."""
+        pvaccess.pv_set(self, name, value, inner, index, assign=assign)
+
+    def expand(self, parts: Sequence[pvaccess.FormatPart]) -> str:
+        """Expand a parsed format string; NULL prints `<null>`."""
+        return pvaccess.expand(self, parts)
 
     # ----------------------------------------------------------------- $rc, $param
 
@@ -244,14 +274,26 @@ class Ctx:
     @property
     def ruri(self) -> str | None:
         """`$ru`: the Request-URI as currently rewritten."""
-        if self._ruri is not None:
-            return self._ruri
-        return self.msg.ruri if self.msg.is_request else None
+        msg = self.msg
+        return msg.ruri_text if isinstance(msg, Request) else None
 
     @ruri.setter
     def ruri(self, value: str | None) -> None:
-        self._ruri = value
+        """Rewrite the R-URI; None goes back to the R-URI the request arrived with."""
+        msg = self.msg
+        if not isinstance(msg, Request):
+            return
+        if self._orig_ruri is None:
+            self._orig_ruri = msg.ruri_text
+        msg.set_ruri(value if value is not None else self._orig_ruri)
         self._ruri_parts = None
+
+    @property
+    def original_ruri(self) -> str | None:
+        """`$ou`: the R-URI the request arrived with."""
+        if self._orig_ruri is not None:
+            return self._orig_ruri
+        return self.ruri
 
     @property
     def ruri_parts(self) -> UriParts | None:
@@ -310,7 +352,7 @@ class Ctx:
         return parts.transport if parts is not None else None
 
     def _set_ruri_parts(self, parts: UriParts) -> None:
-        self._ruri = build_uri(parts)
+        self.ruri = build_uri(parts)
         self._ruri_parts = parts
 
     # ----------------------------------------------------------------- first line
@@ -323,12 +365,14 @@ class Ctx:
     @property
     def status(self) -> int | None:
         """`$rs`: the status code of a reply; None in a request."""
-        return None if self.msg.is_request else self.msg.status
+        msg = self.msg
+        return msg.status if isinstance(msg, Response) else None
 
     @property
     def reason(self) -> str | None:
         """`$rr`: the reason phrase of a reply; None in a request."""
-        return None if self.msg.is_request else self.msg.reason
+        msg = self.msg
+        return msg.reason if isinstance(msg, Response) else None
 
     # ----------------------------------------------------------------- headers
 
@@ -338,12 +382,12 @@ class Ctx:
 
     def hdr_all(self, name: str) -> str | None:
         """`$(hdr(name)[*])`: every body of that header joined by commas."""
-        values = self.msg.header_values(name)
+        values = self.msg.headers_named(name)
         return ",".join(values) if values else None
 
     def hdrcnt(self, name: str) -> int:
         """`$hdrcnt(name)`."""
-        return len(self.msg.header_values(name))
+        return len(self.msg.headers_named(name))
 
     @property
     def callid(self) -> str | None:
@@ -380,7 +424,7 @@ class Ctx:
         """`$ct`: the first contact of the Contact headers."""
         from runtime.core.sipfields import split_commas
 
-        for body in self.msg.header_values("Contact"):
+        for body in self.msg.headers_named("Contact"):
             contacts = split_commas(body)
             if contacts:
                 return contacts[0]
@@ -540,16 +584,30 @@ class Ctx:
 
     # ----------------------------------------------------------------- message edits
 
+    def set_message_bytes(self, data: bytes) -> None:
+        """Replace the message by these bytes (after an edit done on the raw text).
+
+        Raises `SipParseError` when they no longer parse; `$mb` then reads the new bytes.
+        """
+        msg = parse_message(data)
+        if type(msg) is not type(self.msg):
+            raise SipParseError("an edit turned the message into another kind", 0)
+        self.msg = msg
+        self._ruri_parts = None
+        self._from = self._to = None
+
+    def is_myself(self, host: str, port: int | None = None) -> bool:
+        """Whether host[:port] is one of our listening sockets (port None: the default)."""
+        return self.core.is_myself(host, port)
+
     def append_header(self, line: str) -> None:
-        """Add a header line (without CRLF) after the last header when the message is sent."""
-        self.added_headers.append(line.rstrip("\r\n"))
+        """Add a header line (`Name: value`, CRLF optional) after the last header."""
+        name, _, value = line.rstrip("\r\n").partition(":")
+        self.msg.add_header(name.strip(), value.strip())
 
     def remove_header(self, name: str) -> int:
-        """Remove every header of that name when the message is sent; how many there were."""
-        count = len(self.msg.header_values(name))
-        if count:
-            self.removed_headers.add(name.lower())
-        return count
+        """Remove every header of that name; how many there were."""
+        return self.msg.remove_header(name)
 
     def append_branch(self, uri: str | None = None, q: int | None = None) -> int:
         """Add a destination: `uri`, or the current R-URI and `$du`."""

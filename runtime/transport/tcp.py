@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Protocol, cast
 
+from runtime.sip.framing import KeepAlive
 from runtime.transport.receiver import Receiver
 from runtime.transport.socketinfo import SocketInfo
 from runtime.transport.source import Source
@@ -23,9 +24,12 @@ log = logging.getLogger("sipc.transport.tcp")
 
 
 class Framer(Protocol):
-    """Cuts a byte stream into whole SIP messages; raises `ValueError` on garbage."""
+    """Cuts a byte stream into whole SIP messages and keep-alives; `ValueError` on garbage.
 
-    def feed(self, data: bytes) -> Iterable[bytes]: ...
+    `runtime.sip.StreamFramer` is the one the server uses.
+    """
+
+    def feed(self, data: bytes) -> Iterable[bytes | KeepAlive]: ...
 
 
 FramerFactory = Callable[[], Framer]
@@ -88,6 +92,10 @@ class TcpConnection(asyncio.Protocol):
         assert key is not None
         receiver = self.pool.receiver
         for message in messages:
+            if isinstance(message, KeepAlive):
+                if message.ping and self.transport is not None:
+                    self.transport.write(b"\r\n")  # RFC 5626 pong
+                continue
             stats.received += 1
             try:
                 receiver.receive(message, Source(self.info, key[0], key[1], self))
