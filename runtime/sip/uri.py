@@ -63,11 +63,14 @@ class SipURI:
         return self.host if self.port is None else f"{self.host}:{self.port}"
 
     def has_param(self, name: str) -> bool:
-        return find_param(self.params, name)[0]
+        return _find_uri_param(self.params, name)[0]
 
     def param(self, name: str) -> str | None:
-        """Unescaped value of a URI parameter; "" for a flag such as `lr`; None if absent."""
-        present, value = find_param(self.params, name)
+        """Unescaped value of a URI parameter; "" for a flag such as `lr`; None if absent.
+
+        Names match case-insensitively after unescaping (`;%6C%72` is `;lr`).
+        """
+        present, value = _find_uri_param(self.params, name)
         if not present:
             return None
         return "" if value is None else unescape(value)
@@ -165,6 +168,17 @@ class OpaqueURI:
 
 
 URI = SipURI | TelURI | OpaqueURI
+
+
+def _find_uri_param(params: Params, name: str) -> tuple[bool, str | None]:
+    present, value = find_param(params, name)
+    if present:
+        return present, value
+    lowered = name.lower()
+    for key, escaped_value in params:
+        if "%" in key and unescape(key).lower() == lowered:
+            return True, escaped_value
+    return False, None
 
 
 def parse_uri(text: str, offset: int = 0) -> URI:
