@@ -1,10 +1,12 @@
 """Compact, forgiving parsers for the SIP parts transformations read.
 
-The runtime's own SIP parser (``runtime/sip``) had not landed when these were written, so the
-transformations carry their own: a SIP/tel URI, one Via body, a name-addr list, a ``;``
-parameter list and an RFC 4180 CSV record. Each returns None for text it cannot read, which
-the transformations turn into NULL. Once ``runtime/sip`` offers the same parts, these can be
-replaced by it without changing the transformations' behaviour.
+A SIP/tel URI, one Via body, a name-addr list, a ``;`` parameter list and an RFC 4180 CSV
+record. Each returns None for text it cannot read, which the transformations turn into NULL.
+They are separate from ``runtime.sip`` on purpose: transformations return text as written
+(the raw parameter string of ``{uri.params}``, a Via comment, a display name with its quotes,
+the length of a name-addr without its parameters), which the message parser's structured
+forms do not keep, and they must accept the loose input OpenSIPS accepts rather than reject
+it the way a message parser should.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ def s_hash(value: int | str, algorithm: str) -> str:
     return hashlib.new(algorithm, to_bytes(as_text(value))).hexdigest()
 
 
-def s_hmac(value: int | str, algorithm: str, key: str) -> str:
+def s_hmac(value: int | str, key: str, algorithm: str) -> str:
     return hmac.new(to_bytes(key), to_bytes(as_text(value)), algorithm).hexdigest()
 
 
