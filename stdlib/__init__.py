@@ -1,1 +1,46 @@
-"""sipc standard library: the OpenSIPS script functions, one module per OpenSIPS module."""
+"""sipc standard library: the OpenSIPS script functions, one module per OpenSIPS module.
+
+Importing `stdlib` imports every implemented module, so `REGISTRY` is complete.
+"""
+
+from stdlib import _modules, cfgutils, core, maxfwd, rr, signaling, sipmsgops, sl, textops
+from stdlib._modules import MODPARAMS, modparam_spec, set_modparam
+from stdlib._registry import (
+    MODULES,
+    REGISTRY,
+    FunctionSpec,
+    ModparamSpec,
+    ParamKind,
+    ParamSpec,
+    UnsupportedSpec,
+    functions_of,
+    is_known,
+    lookup,
+)
+from stdlib._unsupported import UNSUPPORTED
+
+__all__ = [
+    "MODPARAMS",
+    "MODULES",
+    "REGISTRY",
+    "UNSUPPORTED",
+    "FunctionSpec",
+    "ModparamSpec",
+    "ParamKind",
+    "ParamSpec",
+    "UnsupportedSpec",
+    "_modules",
+    "cfgutils",
+    "core",
+    "functions_of",
+    "is_known",
+    "lookup",
+    "maxfwd",
+    "modparam_spec",
+    "rr",
+    "set_modparam",
+    "signaling",
+    "sipmsgops",
+    "sl",
+    "textops",
+]

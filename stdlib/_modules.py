@@ -1,0 +1,118 @@
+"""The OpenSIPS modules sipc knows by name, and the module parameters it understands.
+
+`MODULES` tells the checker whether a `loadmodule "x.so"` is one sipc provides;
+`MODPARAMS` lets it validate `modparam("x", "name", value)` (name and value type) and
+gives each parameter its OpenSIPS default, which the functions read at run time when
+the script did not set it.
+"""
+
+from __future__ import annotations
+
+from stdlib._registry import MODULES, ModparamSpec
+
+IMPLEMENTED_MODULES = (
+    "core",
+    "sl",
+    "signaling",
+    "maxfwd",
+    "rr",
+    "sipmsgops",
+    "textops",
+    "cfgutils",
+    # transports: provided by the runtime, no script functions of their own
+    "proto_udp",
+    "proto_tcp",
+)
+
+KNOWN_MODULES = (
+    "tm",
+    "registrar",
+    "usrloc",
+    "sqlops",
+    "avpops",
+    "dialog",
+    "auth",
+    "auth_db",
+    "dispatcher",
+    "event_routing",
+    "rest_client",
+    "exec",
+    "uac",
+    "uac_auth",
+    "nathelper",
+    "pike",
+)
+"""Modules spec/functions.md describes that sipc does not provide yet."""
+
+MODULES.update(dict.fromkeys(IMPLEMENTED_MODULES, True))
+MODULES.update(dict.fromkeys(KNOWN_MODULES, False))
+
+
+def _specs(*specs: ModparamSpec) -> dict[tuple[str, str], ModparamSpec]:
+    return {(spec.module, spec.name): spec for spec in specs}
+
+
+MODPARAMS: dict[tuple[str, str], ModparamSpec] = _specs(
+    ModparamSpec("sl", "enable_stats", int, 1),
+    ModparamSpec("maxfwd", "max_limit", int, 256),
+    ModparamSpec("rr", "append_fromtag", int, 1),
+    ModparamSpec("rr", "enable_double_rr", int, 1),
+    ModparamSpec("rr", "add_username", int, 0),
+    ModparamSpec("rr", "enable_socket_mismatch_warning", int, 1),
+    ModparamSpec("cfgutils", "initial_probability", int, 10),
+    ModparamSpec("cfgutils", "shvset", str, None, repeatable=True),
+    ModparamSpec("cfgutils", "varset", str, None, repeatable=True),
+    ModparamSpec("cfgutils", "shv_hash_size", int, 64),
+    ModparamSpec("cfgutils", "lock_pool_size", int, 32),
+    ModparamSpec("cfgutils", "hash_file", str, None),
+)
+"""`(module, name)` -> spec, for the modules sipc implements."""
+
+
+def modparam_spec(module: str, name: str) -> ModparamSpec | None:
+    """The declaration of `modparam(module, name, ...)`, if sipc understands it."""
+    return MODPARAMS.get((module, name))
+
+
+def modparams_of(module: str) -> list[ModparamSpec]:
+    return [spec for spec in MODPARAMS.values() if spec.module == module]
+
+
+class ModparamError(ValueError):
+    """A `modparam` sipc does not know, or a value of the wrong type."""
+
+
+_configured: dict[tuple[str, str], int | str | list[int | str]] = {}
+
+
+def set_modparam(module: str, name: str, value: int | str) -> None:
+    """Apply `modparam(module, name, value)`; the generated module calls this at import."""
+    spec = modparam_spec(module, name)
+    if spec is None:
+        raise ModparamError(f"module `{module}` has no parameter `{name}` in sipc")
+    if spec.type is int and isinstance(value, str):
+        if not value.strip().lstrip("-").isdigit():
+            raise ModparamError(f"`{module}.{name}` takes an integer, not `{value}`")
+        value = int(value)
+    elif spec.type is str and not isinstance(value, str):
+        value = str(value)
+    if spec.repeatable:
+        values = _configured.setdefault((module, name), [])
+        assert isinstance(values, list)
+        values.append(value)
+    else:
+        _configured[(module, name)] = value
+
+
+def modparam_int(module: str, name: str) -> int:
+    """The configured value of an integer modparam, else its OpenSIPS default."""
+    value = _configured.get((module, name))
+    if isinstance(value, int):
+        return value
+    spec = MODPARAMS[(module, name)]
+    return spec.default if isinstance(spec.default, int) else 0
+
+
+def reset_modparams() -> None:
+    """Forget every configured value (tests, and a script reload)."""
+    _configured.clear()

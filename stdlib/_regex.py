@@ -1,0 +1,151 @@
+"""Regular expressions as OpenSIPS scripts write them, run on Python's `re`.
+
+Script regexes are POSIX extended. The differences that matter in practice are the
+bracket classes (`[[:digit:]]`), which Python lacks, and the flags: a `regex`
+parameter is matched case-insensitively and newline-sensitively (language.md §8.2),
+while a sed-like `subst` expression carries its own flags. Patterns are compiled once
+per distinct text, so a regex held in a variable costs a dict lookup after its first use.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+_POSIX_CLASSES = {
+    "alpha": "a-zA-Z",
+    "digit": "0-9",
+    "alnum": "a-zA-Z0-9",
+    "upper": "A-Z",
+    "lower": "a-z",
+    "space": r" \t\r\n\v\f",
+    "blank": r" \t",
+    "punct": r"!-/:-@\[-`{-~",
+    "xdigit": "0-9A-Fa-f",
+    "cntrl": r"\x00-\x1f\x7f",
+    "print": r"\x20-\x7e",
+    "graph": r"\x21-\x7e",
+}
+
+_POSIX_CLASS = re.compile(r"\[:(" + "|".join(_POSIX_CLASSES) + r"):\]")
+
+
+def posix_to_python(pattern: str) -> str:
+    """Rewrite POSIX bracket classes (`[[:digit:]]+`) into ranges Python understands."""
+    return _POSIX_CLASS.sub(lambda m: _POSIX_CLASSES[m.group(1)], pattern)
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_regex(pattern: str) -> re.Pattern[str]:
+    """A `regex` function parameter: case-insensitive, `^`/`$` at every line."""
+    return re.compile(posix_to_python(pattern), re.IGNORECASE | re.MULTILINE)
+
+
+class SubstSyntaxError(ValueError):
+    """A `subst` expression that is not `<d>re<d>replacement<d>flags`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Subst:
+    """A parsed sed-like `/re/replacement/flags` expression."""
+
+    pattern: re.Pattern[str]
+    parts: tuple[str | int, ...]
+    """The replacement: literal text, or an int N for the back-reference `\\N`."""
+    replace_all: bool
+
+    def expand(self, match: re.Match[str]) -> str:
+        """The replacement text for one match (an unmatched group expands to nothing)."""
+        return "".join(
+            part if isinstance(part, str) else (match.group(part) or "") for part in self.parts
+        )
+
+    def apply(self, text: str) -> tuple[str, int]:
+        """Substitute in `text`; returns the new text and the number of replacements."""
+        return self.pattern.subn(self.expand, text, count=0 if self.replace_all else 1)
+
+
+@functools.lru_cache(maxsize=256)
+def parse_subst(expression: str) -> Subst:
+    """Parse `/re/repl/flags` (any delimiter; flags: i ignore case, g global,
+    s newline-sensitive: without it `.` matches a newline and `^`/`$` anchor the whole text)."""
+    if len(expression) < 3:
+        raise SubstSyntaxError(f"`{expression}` is too short for /re/replacement/flags")
+    delimiter = expression[0]
+    fields = _split_unescaped(expression[1:], delimiter)
+    if len(fields) != 3:
+        raise SubstSyntaxError(f"`{expression}` needs three `{delimiter}`-separated parts")
+    regex_text, replacement, flag_text = fields
+    flags = 0
+    newline_sensitive = False
+    replace_all = False
+    for flag in flag_text:
+        if flag == "i":
+            flags |= re.IGNORECASE
+        elif flag == "g":
+            replace_all = True
+        elif flag == "s":
+            newline_sensitive = True
+        else:
+            raise SubstSyntaxError(f"unknown flag `{flag}` in `{expression}`")
+    flags |= re.MULTILINE if newline_sensitive else re.DOTALL
+    try:
+        pattern = re.compile(posix_to_python(regex_text), flags)
+    except re.error as exc:
+        raise SubstSyntaxError(f"bad regex in `{expression}`: {exc}") from exc
+    parts = _parse_replacement(replacement)
+    for part in parts:
+        if isinstance(part, int) and part > pattern.groups:
+            raise SubstSyntaxError(f"`\\{part}` in `{expression}` refers to no group")
+    return Subst(pattern, parts, replace_all)
+
+
+def _split_unescaped(text: str, delimiter: str) -> list[str]:
+    """Split at unescaped delimiters; `\\<delimiter>` becomes the delimiter itself,
+    every other escape is left for the regex or replacement parser."""
+    fields: list[str] = []
+    current: list[str] = []
+    position = 0
+    while position < len(text):
+        char = text[position]
+        if char == "\\" and position + 1 < len(text):
+            following = text[position + 1]
+            current.append(following if following == delimiter else char + following)
+            position += 2
+            continue
+        if char == delimiter:
+            fields.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+        position += 1
+    fields.append("".join(current))
+    return fields
+
+
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\"}
+
+
+def _parse_replacement(text: str) -> tuple[str | int, ...]:
+    parts: list[str | int] = []
+    literal: list[str] = []
+    position = 0
+    while position < len(text):
+        char = text[position]
+        if char == "\\" and position + 1 < len(text):
+            following = text[position + 1]
+            position += 2
+            if following.isdigit():
+                if literal:
+                    parts.append("".join(literal))
+                    literal = []
+                parts.append(int(following))
+            else:
+                literal.append(_ESCAPES.get(following, following))
+            continue
+        literal.append(char)
+        position += 1
+    if literal:
+        parts.append("".join(literal))
+    return tuple(parts)

@@ -1,0 +1,257 @@
+"""OpenSIPS functions sipc does not implement yet: metadata only, from spec/functions.md.
+
+The checker uses this to say "`t_relay` (module `tm`) is not supported by sipc yet"
+instead of "unknown function", and to check arity and route kinds all the same.
+A function moves out of this table when its module implements it (the registry tests
+fail if a name is in both places).
+
+Columns: name, module, minimum and maximum argument count (the minimum counts up to
+the last mandatory parameter, since middle ones may be left empty), async mode
+(no / yes: also via async() and launch() / only: via async() or launch() only),
+allowed routes (REQ FAIL RPL BR ERR LOC START TIMER EV, ALL; ASYNC: only inside async()).
+"""
+
+from __future__ import annotations
+
+from runtime.api import RouteKind
+from stdlib._registry import UnsupportedSpec
+
+_ROUTE_CODES: dict[str, RouteKind] = {
+    "REQ": RouteKind.REQUEST,
+    "FAIL": RouteKind.FAILURE,
+    "RPL": RouteKind.ONREPLY,
+    "BR": RouteKind.BRANCH,
+    "ERR": RouteKind.ERROR,
+    "LOC": RouteKind.LOCAL,
+    "START": RouteKind.STARTUP,
+    "TIMER": RouteKind.TIMER,
+    "EV": RouteKind.EVENT,
+    "ALL": RouteKind.ALL,
+    # async-only functions are not checked against the route they appear in: async()
+    # falls back to a synchronous call where it cannot suspend (language.md §10.1)
+    "ASYNC": RouteKind.ALL,
+}
+
+
+def parse_routes(codes: str) -> RouteKind:
+    """`"REQ,FAIL"` -> `RouteKind.REQUEST | RouteKind.FAILURE`."""
+    kinds = RouteKind(0)
+    for code in codes.split(","):
+        kinds |= _ROUTE_CODES[code]
+    return kinds
+
+
+_TABLE = """
+send                      core           1 2  no   ALL
+setbflag                  core           1 2  no   ALL
+resetbflag                core           1 2  no   ALL
+isbflagset                core           1 2  no   ALL
+move_msg_branch           core           0 3  no   ALL
+add_local_rport           core           0 0  no   ALL
+force_tcp_alias           core           0 1  no   ALL
+set_advertised_address    core           1 1  no   ALL
+set_advertised_port       core           1 1  no   ALL
+force_send_socket         core           1 1  no   ALL
+serialize_branches        core           1 2  no   ALL
+next_branches             core           0 0  no   ALL
+use_blacklist             core           1 1  no   ALL
+unuse_blacklist           core           1 1  no   ALL
+check_blacklist_rule      core           2 5  no   ALL
+add_blacklist_rule        core           2 6  no   ALL
+del_blacklist_rule        core           2 5  no   ALL
+cache_store               core           3 4  no   ALL
+cache_remove              core           2 2  no   ALL
+cache_fetch               core           3 3  no   ALL
+cache_counter_fetch       core           3 3  no   ALL
+cache_add                 core           4 5  no   ALL
+cache_sub                 core           4 5  no   ALL
+cache_raw_query           core           2 3  no   ALL
+raise_event               core           1 3  no   ALL
+subscribe_event           core           2 3  no   ALL
+construct_uri             core           6 6  no   ALL
+script_trace              core           0 3  no   ALL
+sr_check_status           core           1 2  no   ALL
+avp_print                 core           0 0  no   ALL
+set_via_handling          core           1 1  no   ALL
+t_newtran                 tm             0 0  no   REQ
+t_reply                   tm             2 2  no   REQ,FAIL
+t_replicate               tm             1 2  no   REQ,FAIL
+t_relay                   tm             0 2  no   REQ,FAIL
+t_on_failure              tm             1 1  no   REQ,FAIL,RPL,BR,LOC
+t_on_reply                tm             1 1  no   REQ,FAIL,RPL,BR,LOC
+t_on_branch               tm             1 1  no   REQ,FAIL,RPL,BR
+t_check_status            tm             1 1  no   REQ,FAIL,RPL,BR
+t_write_req               tm             2 2  no   REQ,FAIL,BR
+t_write_unix              tm             2 2  no   REQ,FAIL,BR
+t_flush_flags             tm             0 0  no   REQ,BR
+t_local_replied           tm             1 1  no   REQ,FAIL,RPL,BR
+t_check_trans             tm             0 0  no   REQ,BR
+t_was_cancelled           tm             0 0  no   REQ,FAIL,RPL,BR
+t_cancel_branch           tm             0 1  no   RPL
+t_add_hdrs                tm             1 1  no   REQ
+t_reply_with_body         tm             3 3  no   REQ,FAIL
+t_new_request             tm             4 6  no   ALL
+t_add_cancel_reason       tm             1 1  no   REQ
+t_inject_branches         tm             1 2  no   REQ,RPL
+t_wait_for_new_branches   tm             0 1  no   REQ
+t_wait_no_more_branches   tm             0 0  no   REQ,FAIL,RPL,BR
+t_anycast_replicate       tm             0 0  no   REQ
+t_reply_by_callid         tm             2 4  no   REQ
+t_get_branch_idx_by_attr  tm             1 5  no   FAIL,RPL,BR
+save                      registrar      1 4  no   REQ,RPL
+remove                    registrar      2 6  no   REQ,RPL
+remove_ip_port            registrar      3 4  no   ALL
+lookup                    registrar      1 3  no   REQ,FAIL,RPL
+add_sock_hdr              registrar      1 1  no   REQ,FAIL,RPL,BR,LOC
+is_registered             registrar      1 2  no   REQ,FAIL,RPL,BR,LOC
+is_contact_registered     registrar      1 4  no   REQ,FAIL,RPL,BR,LOC
+is_ip_registered          registrar      3 4  no   REQ,FAIL,RPL,BR,LOC
+pn_process_purr           registrar      1 1  only ASYNC
+ul_add_key                usrloc         3 4  no   ALL
+ul_get_key                usrloc         4 4  no   ALL
+ul_del_key                usrloc         3 3  no   ALL
+append_to_reply           sipmsgops      1 1  no   REQ,FAIL,BR,ERR
+append_body_to_reply      sipmsgops      1 1  no   REQ,FAIL,BR,ERR
+has_body_part             sipmsgops      0 1  no   REQ,FAIL,RPL,BR,LOC
+remove_body_part          sipmsgops      0 2  no   REQ,FAIL,RPL,BR,LOC
+add_body_part             sipmsgops      2 3  no   REQ,FAIL,RPL,BR,LOC
+get_updated_body_part     sipmsgops      2 2  no   REQ,FAIL,RPL,BR,LOC
+codec_exists              sipmsgops      1 2  no   REQ,FAIL,RPL,BR,LOC
+codec_exists_re           sipmsgops      1 1  no   REQ,FAIL,RPL,BR,LOC
+codec_delete              sipmsgops      1 2  no   REQ,FAIL,RPL,BR,LOC
+codec_delete_re           sipmsgops      1 1  no   REQ,FAIL,RPL,BR,LOC
+codec_delete_except_re    sipmsgops      1 1  no   REQ,FAIL,RPL,BR,LOC
+codec_move_up             sipmsgops      1 2  no   REQ,FAIL,RPL,BR,LOC
+codec_move_up_re          sipmsgops      1 1  no   REQ,FAIL,RPL,BR,LOC
+codec_move_down           sipmsgops      1 2  no   REQ,FAIL,RPL,BR,LOC
+codec_move_down_re        sipmsgops      1 1  no   REQ,FAIL,RPL,BR,LOC
+is_audio_on_hold          sipmsgops      0 0  no   REQ,FAIL,RPL,BR,LOC
+sipmsg_validate           sipmsgops      0 2  no   REQ,FAIL,RPL,BR
+change_reply_status       sipmsgops      2 2  no   RPL
+stream_exists             sipmsgops      1 2  no   REQ,FAIL,RPL,BR,LOC
+stream_delete             sipmsgops      1 2  no   REQ,FAIL,RPL,BR,LOC
+get_glob_headers_values   sipmsgops      3 3  no   REQ,FAIL,RPL,BR,LOC
+sip_to_json               sipmsgops      1 1  no   REQ,FAIL,RPL,BR,LOC
+abort                     cfgutils       0 0  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
+pkg_status                cfgutils       0 0  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
+shm_status                cfgutils       0 0  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
+set_count                 cfgutils       2 2  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
+set_select_weight         cfgutils       1 1  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
+get_static_lock           cfgutils       1 1  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
+check_time_rec            cfgutils       1 2  no   ALL
+release_static_lock       cfgutils       1 1  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
+get_dynamic_lock          cfgutils       1 1  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
+release_dynamic_lock      cfgutils       1 1  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
+strings_share_lock        cfgutils       1 1  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
+shuffle_avps              cfgutils       1 1  no   ALL
+sql_avp_load              sqlops         2 4  no   ALL
+sql_avp_delete            sqlops         2 3  no   ALL
+sql_avp_store             sqlops         2 3  no   ALL
+sql_query                 sqlops         1 3  yes  ALL
+sql_query_one             sqlops         1 3  yes  ALL
+sql_select                sqlops         2 6  no   ALL
+sql_select_one            sqlops         5 6  no   ALL
+sql_update                sqlops         2 4  no   ALL
+sql_insert                sqlops         2 3  no   ALL
+sql_delete                sqlops         1 3  no   ALL
+sql_replace               sqlops         2 3  no   ALL
+avp_db_load               avpops         2 4  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
+avp_db_delete             avpops         2 3  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
+avp_db_store              avpops         2 3  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
+avp_db_query              avpops         1 3  yes  REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
+avp_delete                avpops         1 1  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
+avp_copy                  avpops         2 2  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
+avp_shuffle               avpops         1 1  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
+avp_pushto                avpops         2 2  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
+avp_check                 avpops         2 2  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
+avp_op                    avpops         2 2  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
+avp_subst                 avpops         2 2  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
+is_avp_set                avpops         1 1  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
+create_dialog             dialog         0 1  no   REQ
+set_dlg_profile           dialog         1 3  no   REQ,FAIL,RPL,BR
+unset_dlg_profile         dialog         1 2  no   REQ,FAIL,RPL,BR
+is_in_profile             dialog         1 2  no   REQ,FAIL,RPL,BR
+get_profile_size          dialog         3 3  no   ALL
+set_dlg_flag              dialog         1 1  no   REQ,FAIL,RPL,BR,LOC
+test_and_set_dlg_flag     dialog         2 2  no   REQ,FAIL,RPL,BR,LOC
+reset_dlg_flag            dialog         1 1  no   REQ,FAIL,RPL,BR,LOC
+is_dlg_flag_set           dialog         1 1  no   REQ,FAIL,RPL,BR,LOC
+store_dlg_value           dialog         2 2  no   REQ,FAIL,RPL,BR,LOC
+fetch_dlg_value           dialog         2 2  no   REQ,FAIL,RPL,BR,LOC
+validate_dialog           dialog         0 0  no   REQ
+fix_route_dialog          dialog         0 0  no   REQ
+get_dialog_info           dialog         5 5  no   ALL
+get_dialog_vals           dialog         3 3  no   ALL
+get_dialogs_by_val        dialog         4 4  no   ALL
+get_dialogs_by_profile    dialog         4 4  no   ALL
+match_dialog              dialog         0 1  no   REQ
+set_dlg_sharing_tag       dialog         1 1  no   REQ
+load_dialog_ctx           dialog         1 2  no   ALL
+unload_dialog_ctx         dialog         0 0  no   ALL
+dlg_on_timeout            dialog         0 1  no   REQ,FAIL,RPL,BR
+dlg_on_answer             dialog         0 1  no   REQ,FAIL,RPL,BR
+dlg_on_hangup             dialog         0 1  no   REQ,FAIL,RPL,BR
+dlg_send_sequential       dialog         2 5  no   ALL
+dlg_inc_cseq              dialog         0 2  no   REQ,FAIL,RPL,BR,LOC
+www_challenge             auth           1 3  no   REQ
+proxy_challenge           auth           1 3  no   REQ
+pv_www_authorize          auth           1 1  no   REQ
+pv_proxy_authorize        auth           1 1  no   REQ
+consume_credentials       auth           0 0  no   REQ
+is_rpid_user_e164         auth           0 0  no   REQ
+append_rpid_hf            auth           0 2  no   REQ,FAIL,BR
+www_authorize             auth_db        2 2  no   REQ
+proxy_authorize           auth_db        2 2  no   REQ
+db_does_uri_exist         auth_db        2 2  no   REQ,FAIL,LOC
+db_is_to_authorized       auth_db        1 1  no   REQ
+db_is_from_authorized     auth_db        1 1  no   REQ
+db_get_auth_id            auth_db        4 4  no   REQ,FAIL,LOC
+ds_select_dst             dispatcher     2 5  no   REQ,FAIL,BR,LOC
+ds_select_domain          dispatcher     2 5  no   REQ,FAIL,BR,LOC
+ds_next_dst               dispatcher     0 1  no   REQ,FAIL
+ds_next_domain            dispatcher     0 1  no   REQ,FAIL
+ds_mark_dst               dispatcher     0 2  no   REQ,FAIL
+ds_is_in_list             dispatcher     2 6  no   REQ,FAIL,RPL,BR,LOC
+ds_count                  dispatcher     3 4  no   REQ,FAIL,BR,LOC,TIMER,EV
+ds_push_script_attrs      dispatcher     3 5  no   ALL
+ds_get_script_attrs       dispatcher     4 4  no   ALL
+notify_on_event           event_routing  4 4  no   REQ,FAIL,RPL,BR,EV
+wait_for_event            event_routing  3 3  only ASYNC
+rest_get                  rest_client    2 4  yes  ALL
+rest_post                 rest_client    4 6  yes  ALL
+rest_put                  rest_client    4 6  yes  ALL
+rest_append_hf            rest_client    1 1  no   ALL
+rest_init_client_tls      rest_client    1 1  no   ALL
+exec                      exec           1 5  yes  REQ,FAIL,RPL,LOC,START,TIMER,EV
+uac_replace_from          uac            2 2  no   REQ,FAIL,BR
+uac_restore_from          uac            0 0  no   REQ,FAIL,BR
+uac_replace_to            uac            2 2  no   REQ,FAIL,BR
+uac_restore_to            uac            0 0  no   REQ,FAIL,BR
+uac_auth                  uac            0 1  no   REQ,FAIL,BR
+uac_inc_cseq              uac            1 1  no   REQ,FAIL,BR
+fix_nated_contact         nathelper      0 1  no   REQ,RPL,BR,LOC
+fix_nated_sdp             nathelper      1 3  no   REQ,FAIL,RPL,BR,LOC
+nat_uac_test              nathelper      1 1  no   REQ,FAIL,RPL,BR,LOC
+fix_nated_register        nathelper      0 0  no   REQ
+add_rcv_param             nathelper      0 1  no   REQ
+pike_check_req            pike           0 0  no   REQ
+"""
+
+
+def _parse_table(table: str) -> dict[str, UnsupportedSpec]:
+    specs: dict[str, UnsupportedSpec] = {}
+    for line in table.strip().splitlines():
+        name, module, min_args, max_args, async_mode, routes = line.split()
+        specs[name] = UnsupportedSpec(
+            name=name,
+            module=module,
+            routes=parse_routes(routes),
+            min_args=int(min_args),
+            max_args=int(max_args),
+            async_mode=async_mode,
+        )
+    return specs
+
+
+UNSUPPORTED: dict[str, UnsupportedSpec] = _parse_table(_TABLE)
+"""Functions of spec/functions.md that sipc knows by name but does not implement yet."""
