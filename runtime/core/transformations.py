@@ -13,9 +13,9 @@ with a non-NULL value. The argument counts and kinds are in ``runtime.core.pvspe
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import partial
+from functools import lru_cache, partial
 
-from runtime.core.pvspec import TRANSFORM_SPECS, lookup_transform, split_indexed_nameaddr
+from runtime.core.pvspec import TransformSpec, lookup_transform, split_indexed_nameaddr
 from runtime.core.transforms import net, regex, sipfields, strings
 from runtime.core.transforms.values import Args, FormatExpander, Value, int_arg, text_arg
 
@@ -169,24 +169,24 @@ def _build_handlers() -> dict[str, Handler]:
 _HANDLERS = _build_handlers()
 
 
-def _handler(name: str) -> Handler:
-    handler = _HANDLERS.get(name)
-    if handler is not None:
-        return handler
-    indexed = split_indexed_nameaddr(name)
-    if indexed is not None:
-        return _nameaddr(indexed[1], indexed[0])
-    if name in TRANSFORM_SPECS:
-        raise NotImplementedError(f"transformation `{name}` is not implemented in sipc")
-    raise ValueError(f"unknown transformation `{name}`")
-
-
-def _check_arity(name: str, args: Args) -> None:
+@lru_cache(maxsize=1024)
+def _resolve(name: str) -> tuple[TransformSpec, Handler]:
+    """The spec and the function of a transformation name (cached: names repeat)."""
     spec = lookup_transform(name)
     if spec is None:
         raise ValueError(f"unknown transformation `{name}`")
+    handler = _HANDLERS.get(name)
+    if handler is None:
+        indexed = split_indexed_nameaddr(name)
+        if indexed is None:
+            raise NotImplementedError(f"transformation `{name}` is not implemented in sipc")
+        handler = _nameaddr(indexed[1], indexed[0])
+    return spec, handler
+
+
+def _check_arity(spec: TransformSpec, args: Args) -> None:
     count = len(args)
-    if name == "s.select" and count == 3 and args[1] == args[2] == "":
+    if spec.name == "s.select" and count == 3 and args[1] == args[2] == "":
         return  # {s.select,1,,} split on every comma: the comma separator
     if not spec.min_args <= count <= spec.max_args:
         expected = (
@@ -194,7 +194,7 @@ def _check_arity(name: str, args: Args) -> None:
             if spec.min_args == spec.max_args
             else f"{spec.min_args} to {spec.max_args}"
         )
-        raise ValueError(f"`{name}` takes {expected} argument(s), got {count}")
+        raise ValueError(f"`{spec.name}` takes {expected} argument(s), got {count}")
 
 
 def apply_transform(
@@ -204,8 +204,8 @@ def apply_transform(
 
     ``expand`` expands a format string against the current message; ``{s.eval}`` needs it,
     and ``{re.subst}`` uses it for variables written in its replacement."""
-    _check_arity(name, args)
-    handler = _handler(name)
+    spec, handler = _resolve(name)
+    _check_arity(spec, args)
     if value is None:
         return None
     return handler(value, args, expand)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import concurrent.futures
 import ipaddress
 import socket
+import threading
 
 from runtime.core.transforms.values import as_text, from_bytes, to_bytes
 
@@ -101,21 +101,24 @@ def _lookup(host: str) -> str | None:
     return None
 
 
-_resolver = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="ip.resolve")
-
-
 def ip_resolve(value: int | str, timeout: float = RESOLVE_TIMEOUT_S) -> str | None:
     """The first address of a host name; NULL when it does not resolve within ``timeout``.
 
-    The lookup blocks the caller for at most ``timeout`` seconds: the system resolver has no
-    timeout of its own, so it runs on a worker thread that is abandoned when time is up."""
+    The system resolver has no timeout of its own, so the lookup runs on a daemon thread
+    that is left behind when time is up: the caller blocks for at most ``timeout`` seconds,
+    and a hung lookup cannot hold up the process's exit."""
     host = as_text(value).strip()
     literal = _ip(host)
     if literal is not None:
         return str(literal)
     if not host:
         return None
-    try:
-        return _resolver.submit(_lookup, host).result(timeout=timeout)
-    except concurrent.futures.TimeoutError:
-        return None
+    answer: list[str | None] = []
+    finished = threading.Event()
+
+    def look_up() -> None:
+        answer.append(_lookup(host))
+        finished.set()
+
+    threading.Thread(target=look_up, name=f"ip.resolve {host}", daemon=True).start()
+    return answer[0] if finished.wait(timeout) else None

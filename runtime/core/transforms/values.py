@@ -26,7 +26,11 @@ def as_text(value: int | str) -> str:
 
 
 def to_bytes(text: str) -> bytes:
-    return text.encode("utf-8", "surrogateescape")
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        # A lone surrogate that no byte decoding produced: encode it rather than fail.
+        return text.encode("utf-8", "surrogatepass")
 
 
 def from_bytes(data: bytes) -> str:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import time
 from collections.abc import Sequence
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from runtime.core.pvspec import TRANSFORM_SPECS
 from runtime.core.transformations import apply_transform, apply_transforms, transform_names
@@ -642,3 +646,51 @@ def test_resolve_gives_up_after_its_timeout(monkeypatch: pytest.MonkeyPatch) -> 
     started = time.monotonic()
     assert net.ip_resolve("slow.example", timeout=0.05) is None
     assert time.monotonic() - started < 0.4
+
+
+# --- properties --------------------------------------------------------------------------
+
+TEXT = st.text(st.characters(codec="utf-8"), max_size=40)
+PRINTABLE = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=30)
+
+
+@settings(max_examples=30, deadline=None)
+@given(value=st.one_of(TEXT, st.integers()))
+def test_no_transformation_raises_on_any_input(value: int | str) -> None:
+    for name in sorted(transform_names() - {"ip.resolve"}):
+        result = apply_transform(name, _sample_args(name), value)
+        assert result is None or isinstance(result, int | str), name
+
+
+@given(TEXT)
+def test_byte_encodings_round_trip(text: str) -> None:
+    assert tr("s.decode.hexa", tr("s.encode.hexa", text)) == text
+    assert tr("s.b64decode", tr("s.b64encode", text)) == text
+    assert tr("s.unescape.common", tr("s.escape.common", text)) == text
+    assert tr("s.xor", tr("s.xor", text, "k3y"), "k3y") == text
+
+
+@given(PRINTABLE)
+def test_percent_escapes_round_trip_on_printable_ascii(text: str) -> None:
+    for family in ("user", "param"):
+        escaped = tr(f"s.escape.{family}", text)
+        assert isinstance(escaped, str) and " " not in escaped
+        assert tr(f"s.unescape.{family}", escaped) == text
+
+
+@given(st.lists(PRINTABLE, min_size=1, max_size=6))
+def test_csv_reads_what_the_csv_module_writes(fields: list[str]) -> None:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(fields)
+    record = buffer.getvalue()
+    if record == "":
+        return  # a lone empty field is written as nothing: empty input is NULL
+    assert tr("csv.count", record) == len(fields)
+    for index, field in enumerate(fields):
+        assert tr("csv.value", record, index) == field
+        assert tr("csv.value", record, index - len(fields)) == field
+
+
+@given(text=PRINTABLE, needle=st.text("abc", min_size=1, max_size=3))
+def test_global_literal_substitution_is_replace(text: str, needle: str) -> None:
+    assert tr("re.subst", text, f"/{needle}/<>/g") == text.replace(needle, "<>")
