@@ -70,7 +70,9 @@ REASON_PHRASES: dict[int, str] = {
     606: "Not Acceptable",
 }
 
-_COPIED = ("via", "from", "to", "call-id", "cseq")
+# Copied in the order the request has them.
+_COPIED = frozenset({"via", "from", "to", "call-id", "cseq"})
+_COPIED_WITH_TIMESTAMP = _COPIED | {"timestamp"}
 
 
 def new_tag() -> str:
@@ -98,15 +100,14 @@ def make_response(
     if not 100 <= status <= 699:
         raise ValueError(f"status code {status} outside 100-699")
     phrase = REASON_PHRASES.get(status, "") if reason is None else reason
+    copied = _COPIED_WITH_TIMESTAMP if status == 100 else _COPIED
+    tag_to = status > 100 and not _has_tag(request)
     lines: list[bytes] = []
-    for key in _COPIED:
-        for position in request._positions(key):
-            line = request._lines[position]
-            if key == "to" and status > 100 and not _has_tag(request):
+    for key, line in zip(request._keys, request._lines, strict=True):
+        if key in copied:
+            if key == "to" and tag_to:
                 line = line.rstrip() + b";tag=" + (to_tag or new_tag()).encode()
             lines.append(line)
-    if status == 100:
-        lines.extend(request._lines[i] for i in request._positions("timestamp"))
     for name, value in headers:
         lines.append(f"{name}: {value}".encode("utf-8", "surrogateescape"))
     if content_type is not None:
