@@ -18,6 +18,7 @@ from runtime.core.pvspec import (
     lookup_pv,
     lookup_transform,
 )
+from runtime.core.rr import loose_route, record_route, record_route_value
 from runtime.core.script import (
     RouteFn,
     RouteKind,
@@ -55,6 +56,9 @@ __all__ = [
     "fmt",
     "lookup_pv",
     "lookup_transform",
+    "loose_route",
+    "record_route",
+    "record_route_value",
     "serve",
 ]
 

@@ -10,6 +10,8 @@ class TransportStats:
     """Plain integer counters: a bump is one attribute add on the hot path."""
 
     received: int = 0
+    requests: int = 0
+    replies: int = 0
     sent: int = 0
     malformed: int = 0
     malformed_answered: int = 0

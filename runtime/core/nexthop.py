@@ -1,0 +1,71 @@
+"""Where a forwarded message goes: `$du`, the R-URI or an explicit `forward()` target."""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import socket
+from dataclasses import dataclass
+
+from runtime.core.sipfields import parse_uri, split_hostport
+
+_KNOWN_PROTOS = ("udp", "tcp", "tls", "sctp", "ws", "wss")
+
+
+@dataclass(frozen=True, slots=True)
+class NextHop:
+    proto: str
+    ip: str
+    port: int
+
+
+def parse_target(target: str) -> tuple[str, str, int | None] | None:
+    """`sip:u@h:p;transport=tcp`, `tcp:h:p`, `h:p` or `h` -> (proto, host, port)."""
+    text = target.strip()
+    if text.lower().startswith(("sip:", "sips:")):
+        uri = parse_uri(text)
+        if uri is None or not uri.host:
+            return None
+        proto = uri.transport or ("tls" if uri.scheme == "sips" else "udp")
+        port = uri.port
+        if port is None and proto == "tls":
+            port = 5061
+        return proto, uri.host, port
+    proto = "udp"
+    head, sep, rest = text.partition(":")
+    if sep and head.lower() in _KNOWN_PROTOS:
+        proto, text = head.lower(), rest
+    host, port = split_hostport(text)
+    if not host:
+        return None
+    return proto, host, port
+
+
+@functools.lru_cache(maxsize=1024)
+def resolve_host(host: str) -> str | None:
+    """An IP for `host` (IPv6 brackets removed); names through the resolver, cached.
+
+    Names are resolved synchronously (the stateless path has nowhere to wait); scripts
+    that route by name on a hot path should use IPs or `$du`.
+    """
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        return str(ipaddress.ip_address(bare))
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(bare, None, type=socket.SOCK_DGRAM)
+    except OSError:
+        return None
+    return str(infos[0][4][0]) if infos else None
+
+
+def next_hop(target: str) -> NextHop | None:
+    parsed = parse_target(target)
+    if parsed is None:
+        return None
+    proto, host, port = parsed
+    ip = resolve_host(host)
+    if ip is None:
+        return None
+    return NextHop(proto, ip, port if port is not None else 5060)

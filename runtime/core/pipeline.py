@@ -1,0 +1,387 @@
+"""The request and reply pipeline: the only place that calls compiled routes.
+
+Request: structural parse -> sanity (RFC 3261 rules a proxy must enforce, else 400) ->
+`received`/`rport` on the top Via (RFC 3261 §18.2.1, RFC 3581) -> the main route. The
+script sends (`forward()`, `send_reply()`) or the request is dropped when the route ends.
+
+Reply: parse -> sanity -> the global onreply route, if any -> stateless forward by Via:
+our Via comes off, the reply goes to the next Via's received/rport or sent-by.
+
+Routes are plain functions called directly. A route compiled to `async def` returns a
+coroutine; it is driven by hand with `send(None)` and becomes a task only if it really
+suspends (DESIGN.md "The hot path"): no task and no timer per message otherwise.
+`ScriptExit` ends a run cleanly; any other exception is logged, with the script line
+when the route module carries a `__sipc_linemap__`, and counted. Nothing escapes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+from collections.abc import Callable, Coroutine, Generator
+from dataclasses import replace
+from types import TracebackType
+from typing import Any, Protocol
+
+from runtime.core.ctx import Ctx
+from runtime.core.log import current_call_id
+from runtime.core.nexthop import next_hop, resolve_host
+from runtime.core.replies import salvage_bad_request, stateless_branch, stateless_to_tag
+from runtime.core.script import RouteFn, RouteKind, RouteTable, ScriptDrop, ScriptExit
+from runtime.sip import Request, Response, SipParseError, Via, parse_message
+from runtime.transport.socketinfo import SocketInfo
+from runtime.transport.source import Source
+from runtime.transport.stats import TransportStats
+
+log = logging.getLogger("sipc.core")
+
+DEFAULT_MAX_FORWARDS = 70
+
+
+class Sender(Protocol):
+    """What the pipeline needs from the transport layer (`transport.layer.Transports`)."""
+
+    sockets: list[SocketInfo]
+
+    def send(
+        self, proto: str, ip: str, port: int, data: bytes, via: SocketInfo | None = None
+    ) -> bool: ...
+
+    def reply(self, source: Source, data: bytes) -> bool: ...
+
+
+class _Continue:
+    """Awaitable that finishes driving a coroutine route which suspended on `pending`.
+
+    The coroutine already yielded `pending` to us; a task awaiting this object yields it
+    on to the event loop and then keeps passing values and exceptions through.
+    """
+
+    __slots__ = ("coro", "pending")
+
+    def __init__(self, coro: Coroutine[Any, Any, int], pending: Any) -> None:
+        self.coro = coro
+        self.pending = pending
+
+    def __await__(self) -> Generator[Any, Any, int]:
+        coro = self.coro
+        pending = self.pending
+        while True:
+            try:
+                sent = yield pending
+            except BaseException as exc:  # cancellation and the like go to the route
+                try:
+                    pending = coro.throw(exc)
+                except StopIteration as stop:
+                    return int(stop.value)
+            else:
+                try:
+                    pending = coro.send(sent)
+                except StopIteration as stop:
+                    return int(stop.value)
+
+
+class Pipeline:
+    """Receives every message from the transports and runs the script over it."""
+
+    __slots__ = (
+        "_myself",
+        "_tasks",
+        "aliases",
+        "routes",
+        "sender",
+        "stats",
+    )
+
+    def __init__(self, routes: RouteTable, stats: TransportStats | None = None) -> None:
+        self.routes = routes
+        self.stats = stats if stats is not None else TransportStats()
+        self.sender: Sender | None = None
+        self.aliases: list[tuple[str, int | None]] = []
+        self._myself: set[tuple[str, int]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def attach(self, sender: Sender) -> None:
+        """Use `sender` for output; call once its sockets are bound."""
+        self.sender = sender
+        self._myself = {(info.ip, info.port) for info in sender.sockets}
+
+    # ------------------------------------------------------------------ receive
+
+    def receive(self, data: bytes, source: Source) -> None:
+        try:
+            msg = parse_message(data)
+        except SipParseError as exc:
+            self._reject_malformed(data, source, exc)
+            return
+        try:
+            msg.validate(datagram=source.connection is None)
+        except SipParseError as exc:
+            self._reject_malformed(data, source, exc, msg)
+            return
+        current_call_id.set(msg.call_id or "-")
+        if isinstance(msg, Request):
+            self.stats.requests += 1
+            self._on_request(msg, source)
+        else:
+            self.stats.replies += 1
+            self._on_reply(msg, source)
+
+    def _reject_malformed(
+        self,
+        data: bytes,
+        source: Source,
+        error: SipParseError,
+        msg: Request | Response | None = None,
+    ) -> None:
+        self.stats.malformed += 1
+        log.debug("malformed message from %s:%d: %s", source.ip, source.port, error.reason)
+        if isinstance(msg, Request) and msg.method != "ACK":
+            try:
+                answer: bytes | None = msg.make_response(400, "Bad Request").to_bytes()
+            except (SipParseError, ValueError):
+                answer = salvage_bad_request(data)
+        elif msg is None:
+            answer = salvage_bad_request(data)
+        else:
+            answer = None
+        # to the source address: a broken Via is no guide (RFC 3581 behaviour)
+        if answer is not None and self.sender is not None and self.sender.reply(source, answer):
+            self.stats.malformed_answered += 1
+
+    def _on_request(self, msg: Request, source: Source) -> None:
+        top = msg.top_via
+        if top is not None:
+            self._stamp_via(msg, top, source)
+        main = self.routes.main
+        if main is None:
+            return
+        ctx = Ctx(msg, source.socket, source.ip, source.port, self, source=source)
+        self.run_route(main, ctx)
+
+    @staticmethod
+    def _stamp_via(msg: Request, top: Via, source: Source) -> None:
+        """Add `received` (§18.2.1) and fill `rport` (RFC 3581) on the top Via.
+
+        Over a stream `rport` is always filled: the reply must find the connection the
+        request came on, and connections are known by the peer's address and port.
+        """
+        wants_rport = (top.has_rport and top.rport is None) or source.connection is not None
+        host = top.host[1:-1] if top.host.startswith("[") else top.host
+        if host == source.ip and not wants_rport:
+            return
+        params = [(key, value) for key, value in top.params if key.lower() not in _STAMPED]
+        params.append(("received", source.ip))
+        if wants_rport or top.has_rport:
+            params.append(("rport", str(source.port)))
+        msg.remove_top_via()
+        msg.prepend_via(replace(top, params=tuple(params)))
+
+    def _on_reply(self, msg: Response, source: Source) -> None:
+        top = msg.top_via
+        if top is None or not self.is_myself(top.host, top.port):
+            self.stats.dropped += 1
+            return
+        onreply = self.routes.onreply
+        if onreply is None:
+            self._forward_reply(msg)
+            return
+        ctx = Ctx(msg, source.socket, source.ip, source.port, self, RouteKind.ONREPLY, source=source)
+        self.run_route(onreply, ctx, then=lambda: self._forward_reply(msg))
+
+    def _forward_reply(self, msg: Response) -> None:
+        msg.remove_top_via()
+        try:
+            upstream = msg.top_via
+        except SipParseError:
+            upstream = None
+        if upstream is None or self.sender is None:
+            self.stats.dropped += 1  # a reply to a request we sent ourselves
+            return
+        proto = upstream.transport.lower()
+        host = upstream.received or upstream.host
+        port = upstream.rport or upstream.port or (5061 if proto == "tls" else 5060)
+        ip = resolve_host(host)
+        if ip is None:
+            self.stats.send_errors += 1
+            return
+        if proto != "udp":
+            msg.ensure_content_length()
+        self.sender.send(proto, ip, port, msg.to_bytes())
+
+    # ------------------------------------------------------------------ run a route
+
+    def run_route(
+        self, fn: RouteFn, ctx: Ctx, then: Callable[[], None] | None = None
+    ) -> None:
+        """Run one route over `ctx`; `then` runs after it unless the script dropped."""
+        try:
+            result = fn(ctx)
+            if not isinstance(result, int):
+                self._drive(result, ctx, then)
+                return
+            ctx.rc = result
+        except ScriptDrop:
+            return
+        except ScriptExit:
+            pass
+        except Exception as exc:
+            self._script_failed(exc, ctx)
+            return
+        if then is not None:
+            then()
+
+    def _drive(
+        self, coro: Coroutine[Any, Any, int], ctx: Ctx, then: Callable[[], None] | None
+    ) -> None:
+        try:
+            pending = coro.send(None)
+        except StopIteration as stop:
+            ctx.rc = int(stop.value)
+        except ScriptDrop:
+            return
+        except ScriptExit:
+            pass
+        except Exception as exc:
+            self._script_failed(exc, ctx)
+            return
+        else:  # it really waits for something: only now does it become a task
+            task = asyncio.get_running_loop().create_task(
+                self._resume(coro, pending, ctx, then), name=f"route {ctx.callid}"
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
+        if then is not None:
+            then()
+
+    async def _resume(
+        self,
+        coro: Coroutine[Any, Any, int],
+        pending: Any,
+        ctx: Ctx,
+        then: Callable[[], None] | None,
+    ) -> None:
+        current_call_id.set(ctx.callid or "-")
+        try:
+            ctx.rc = await _Continue(coro, pending)
+        except ScriptDrop:
+            return
+        except ScriptExit:
+            pass
+        except Exception as exc:
+            self._script_failed(exc, ctx)
+            return
+        if then is not None:
+            then()
+
+    def _script_failed(self, exc: Exception, ctx: Ctx) -> None:
+        self.stats.script_errors += 1
+        for note in script_lines(exc.__traceback__):
+            exc.add_note(note)
+        log.error("script error in %s route: %r", ctx.kind.name, exc, exc_info=exc)
+
+    @property
+    def in_flight(self) -> set[asyncio.Task[None]]:
+        """Routes waiting on something (suspended runs)."""
+        return self._tasks
+
+    # ------------------------------------------------------------------ CoreServices
+
+    def is_myself(self, host: str, port: int | None) -> bool:
+        bare = host[1:-1] if host.startswith("[") else host
+        wanted = port if port is not None else 5060
+        if (bare, wanted) in self._myself:
+            return True
+        for alias_host, alias_port in self.aliases:
+            if alias_host == bare and alias_port in (None, wanted):
+                return True
+        return False
+
+    def forward(self, ctx: Ctx, dest: str | None) -> int:
+        msg = ctx.msg
+        sender = self.sender
+        if not isinstance(msg, Request) or sender is None:
+            return -1
+        target = dest or ctx.du or msg.ruri_text
+        hop = next_hop(target)
+        if hop is None:
+            log.warning("cannot forward to %r: no address", target)
+            return -1
+        socket = self._socket_for(hop.proto, hop.ip, ctx)
+        if socket is None:
+            log.warning("no %s socket to forward to %s", hop.proto, hop.ip)
+            return -1
+        if not ctx.maxfwd_done:
+            hops = msg.max_forwards
+            if hops is None:
+                msg.add_header("Max-Forwards", str(DEFAULT_MAX_FORWARDS))
+            elif hops == 0:
+                return -1  # the script should have answered 483
+            else:
+                msg.set_max_forwards(hops - 1)
+            ctx.maxfwd_done = True
+        branch = stateless_branch(msg, f"{hop.proto}:{hop.ip}:{hop.port}|{msg.ruri_text}")
+        msg.prepend_via(f"SIP/2.0/{hop.proto.upper()} {socket.hostport};branch={branch}")
+        if hop.proto != "udp":
+            msg.ensure_content_length()
+        data = msg.to_bytes()
+        msg.remove_top_via()  # a second forward() in this run must not stack our Via
+        ctx.sent = True
+        return 1 if sender.send(hop.proto, hop.ip, hop.port, data, socket) else -1
+
+    def _socket_for(self, proto: str, ip: str, ctx: Ctx) -> SocketInfo | None:
+        af_is_v6 = ":" in ip
+        preferred = ctx.out_socket or ctx.socket
+        if preferred.proto == proto and (":" in preferred.ip) == af_is_v6:
+            return preferred
+        assert self.sender is not None
+        for info in self.sender.sockets:
+            if info.proto == proto and (":" in info.ip) == af_is_v6:
+                return info
+        return None
+
+    def send_reply(self, ctx: Ctx, code: int, reason: str) -> int:
+        msg = ctx.msg
+        sender = self.sender
+        if not isinstance(msg, Request) or sender is None or msg.method == "ACK":
+            return -1
+        try:
+            response = msg.make_response(code, reason, to_tag=stateless_to_tag(msg))
+        except (SipParseError, ValueError) as exc:
+            log.warning("cannot build a %d reply: %s", code, exc)
+            return -1
+        ctx.sent = True
+        return 1 if self._send_response(response, ctx.source) else -1
+
+    def _send_response(self, response: Response, source: Source) -> bool:
+        """Send a locally made response to where RFC 3261 §18.2.2 says."""
+        assert self.sender is not None
+        if source.connection is not None and not source.connection.closed:
+            return self.sender.reply(source, response.to_bytes())
+        top = response.top_via
+        if top is None:
+            return self.sender.reply(source, response.to_bytes())
+        ip = resolve_host(top.received or top.host) or source.ip
+        port = top.rport or top.port or 5060
+        proto = source.socket.proto
+        return self.sender.send(proto, ip, port, response.to_bytes(), source.socket)
+
+
+_STAMPED = frozenset({"received", "rport"})
+
+
+def script_lines(tb: TracebackType | None) -> list[str]:
+    """`at proxy.cfg:42 in route[relay]` for each frame of a compiled route module."""
+    notes = []
+    while tb is not None:
+        linemap = tb.tb_frame.f_globals.get("__sipc_linemap__")
+        if isinstance(linemap, dict) and linemap:
+            lines = sorted(linemap)
+            at = bisect.bisect_right(lines, tb.tb_lineno) - 1
+            if at >= 0:
+                file, line, route = linemap[lines[at]]
+                notes.append(f"at {file}:{line} in {route}")
+        tb = tb.tb_next
+    return notes
