@@ -23,7 +23,22 @@ RURI_ROUTES = R.REQUEST | R.FAILURE | R.BRANCH | R.LOCAL
 
 # methods OpenSIPS knows by id; is_method() lists may only name these
 KNOWN_METHODS = frozenset(
-    ["INVITE", "CANCEL", "ACK", "BYE", "INFO", "OPTIONS", "UPDATE", "REGISTER", "MESSAGE", "SUBSCRIBE", "NOTIFY", "PRACK", "REFER", "PUBLISH"]
+    [
+        "INVITE",
+        "CANCEL",
+        "ACK",
+        "BYE",
+        "INFO",
+        "OPTIONS",
+        "UPDATE",
+        "REGISTER",
+        "MESSAGE",
+        "SUBSCRIBE",
+        "NOTIFY",
+        "PRACK",
+        "REFER",
+        "PUBLISH",
+    ]
 )
 
 
@@ -36,7 +51,11 @@ def _remove_where(
     raw = _msg.current(ctx)
     doomed = []
     for line in _sipedit.scan(raw).headers:
-        if (wanted is not None and line.key in wanted) or (keep is not None and keep.search(line.name)) or (glob is not None and fnmatch.fnmatchcase(line.name.lower(), glob.lower())):
+        if (
+            (wanted is not None and line.key in wanted)
+            or (keep is not None and keep.search(line.name))
+            or (glob is not None and fnmatch.fnmatchcase(line.name.lower(), glob.lower()))
+        ):
             doomed.append(line)
     if not doomed:
         return -1

@@ -1,0 +1,256 @@
+"""The registry: kinds derived from annotations, and agreement with spec/functions.md."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import stdlib
+from runtime.api import Ctx, RouteKind
+from stdlib._modules import MODPARAMS, ModparamError, modparam_int, set_modparam
+from stdlib._registry import (
+    REGISTRY,
+    NoExpandStr,
+    Out,
+    ParamKind,
+    Regex,
+    RegistryError,
+    RouteRef,
+    StaticStr,
+    Var,
+    derive_params,
+    export,
+    functions_of,
+    is_known,
+    lookup,
+)
+from stdlib._unsupported import UNSUPPORTED, parse_routes
+
+SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec" / "functions.md"
+IMPLEMENTED_MODULES = (
+    "core",
+    "sl",
+    "signaling",
+    "maxfwd",
+    "rr",
+    "sipmsgops",
+    "textops",
+    "cfgutils",
+)
+
+
+def every_kind(
+    ctx: Ctx,
+    number: int,
+    text: str,
+    flag: StaticStr,
+    expression: NoExpandStr,
+    pattern: Regex,
+    route: RouteRef,
+    result: Out[str],
+    count: Out[int],
+    values: Var,
+    maybe: str | None = None,
+    tail: int = 0,
+) -> int:
+    return 1
+
+
+def test_kinds_are_derived_from_annotations() -> None:
+    params = derive_params(every_kind)
+    assert [(p.name, p.kind, p.optional) for p in params] == [
+        ("number", ParamKind.INT, False),
+        ("text", ParamKind.STR, False),
+        ("flag", ParamKind.STATIC_STR, False),
+        ("expression", ParamKind.NO_EXPAND_STR, False),
+        ("pattern", ParamKind.REGEX, False),
+        ("route", ParamKind.ROUTE_REF, False),
+        ("result", ParamKind.OUT, False),
+        ("count", ParamKind.OUT, False),
+        ("values", ParamKind.VAR, False),
+        ("maybe", ParamKind.STR, True),
+        ("tail", ParamKind.INT, True),
+    ]
+    assert [p.value_type for p in params if p.kind is ParamKind.OUT] == [str, int]
+
+
+def test_a_middle_optional_parameter_keeps_later_ones_mandatory() -> None:
+    def middle(ctx: Ctx, display: str | None, uri: str) -> int:
+        return 1
+
+    params = derive_params(middle)
+    assert [p.optional for p in params] == [True, False]
+
+
+def test_functions_without_ctx_or_with_unknown_annotations_are_rejected() -> None:
+    def no_ctx(text: str) -> int:
+        return 1
+
+    def odd(ctx: Ctx, value: float) -> int:
+        return 1
+
+    with pytest.raises(RegistryError, match="ctx"):
+        derive_params(no_ctx)
+    with pytest.raises(RegistryError, match="value"):
+        derive_params(odd)
+
+
+@pytest.fixture
+def scratch_names() -> Iterator[list[str]]:
+    names: list[str] = []
+    yield names
+    for name in names:
+        REGISTRY.pop(name, None)
+
+
+def test_export_records_metadata_under_the_script_name(scratch_names: list[str]) -> None:
+    scratch_names.append("x_test_stop")
+
+    @export(
+        routes=RouteKind.REQUEST | RouteKind.FAILURE,
+        module="x_test",
+        may_exit=True,
+        name="x_test_stop",
+    )
+    def stop_script(ctx: Ctx, code: int, reason: str | None = None) -> int:
+        return 0
+
+    spec = lookup("x_test_stop")
+    assert spec is not None and spec.func is stop_script
+    assert spec.module == "x_test" and spec.may_exit and not spec.suspends
+    assert spec.routes == RouteKind.REQUEST | RouteKind.FAILURE
+    assert (spec.min_args, spec.max_args) == (1, 2)
+    assert spec.python_module == __name__
+    assert [s.name for s in functions_of("x_test")] == ["x_test_stop"]
+
+
+def test_export_checks_suspends_against_async_def(scratch_names: list[str]) -> None:
+    scratch_names += ["x_sync_suspends", "x_async_plain", "x_twice"]
+    with pytest.raises(RegistryError, match="async def"):
+
+        @export(routes=RouteKind.ALL, module="x", suspends=True, name="x_sync_suspends")
+        def sync(ctx: Ctx) -> int:
+            return 1
+
+    with pytest.raises(RegistryError, match="suspends"):
+
+        @export(routes=RouteKind.ALL, module="x", name="x_async_plain")
+        async def plain(ctx: Ctx) -> int:
+            return 1
+
+    export(routes=RouteKind.ALL, module="x", name="x_twice")(every_kind)
+    with pytest.raises(RegistryError, match="twice"):
+        export(routes=RouteKind.ALL, module="x", name="x_twice")(every_kind)
+
+
+def test_registry_holds_the_implemented_modules() -> None:
+    for module in IMPLEMENTED_MODULES:
+        assert stdlib.MODULES[module] is True
+        assert list(functions_of(module)), module
+    assert stdlib.MODULES["tm"] is False
+    assert lookup("sl_send_reply") is not None and lookup("t_relay") is None
+    assert is_known("t_relay") and is_known("is_method") and not is_known("no_such_function")
+
+
+def test_sleep_suspends_and_nothing_implemented_here_can_stop_the_script() -> None:
+    suspending = {name for name, spec in REGISTRY.items() if spec.suspends}
+    assert suspending == {"sleep", "usleep"}
+    assert all(REGISTRY[name].async_ok for name in suspending)
+    # none of the stateless functions documents a 0 return code
+    assert not [
+        name for name, spec in REGISTRY.items() if spec.may_exit and spec.module != "x_test"
+    ]
+
+
+def test_routes_of_some_functions() -> None:
+    assert REGISTRY["sl_send_reply"].routes == RouteKind.REQUEST | RouteKind.ERROR
+    assert REGISTRY["loose_route"].routes == RouteKind.REQUEST
+    assert REGISTRY["setflag"].routes == RouteKind.ALL
+    assert not REGISTRY["mf_process_maxfwd_header"].routes & RouteKind.ONREPLY
+    assert [p.kind for p in REGISTRY["subst"].params] == [ParamKind.NO_EXPAND_STR]
+    assert [p.kind for p in REGISTRY["search"].params] == [ParamKind.REGEX]
+    assert [p.kind for p in REGISTRY["setflag"].params] == [ParamKind.STATIC_STR]
+
+
+def test_unsupported_table_parses_routes_and_arity() -> None:
+    relay = UNSUPPORTED["t_relay"]
+    assert (relay.module, relay.min_args, relay.max_args, relay.async_mode) == ("tm", 0, 2, "no")
+    assert relay.routes == RouteKind.REQUEST | RouteKind.FAILURE
+    assert UNSUPPORTED["wait_for_event"].async_mode == "only"
+    assert UNSUPPORTED["rest_get"].async_mode == "yes"
+    assert UNSUPPORTED["uac_replace_from"].min_args == 2  # display may be left empty
+    assert parse_routes("ALL") == RouteKind.ALL
+    assert not set(REGISTRY) & set(UNSUPPORTED)
+
+
+def _spec_rows() -> list[tuple[str, str, str, str]]:
+    """(name, module, parameters, routes) of every function table row in functions.md."""
+    if not SPEC.is_file():
+        pytest.skip(f"spec/functions.md not found at {SPEC}: the shared spec is not checked out")
+    module = ""
+    rows = []
+    for line in SPEC.read_text().splitlines():
+        heading = re.match(r"## Module `(\w+)`", line)
+        if heading:
+            module = heading.group(1)
+        elif line.startswith("## Core functions"):
+            module = "core"
+        elif line.startswith("## "):
+            module = ""
+        elif module and line.startswith("| `"):
+            cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+            if len(cells) == 5:
+                rows.append((cells[0].strip("`"), module, cells[1], cells[3]))
+    return rows
+
+
+def test_every_spec_function_of_our_modules_is_implemented_or_listed() -> None:
+    for name, module, _, _ in _spec_rows():
+        if name in REGISTRY:
+            assert REGISTRY[name].module == module, name
+        else:
+            assert name in UNSUPPORTED, f"{name} ({module}) is neither implemented nor listed"
+
+
+def test_implemented_functions_match_the_spec_arity_and_routes() -> None:
+    codes = {
+        "REQ": "REQUEST",
+        "FAIL": "FAILURE",
+        "RPL": "ONREPLY",
+        "BR": "BRANCH",
+        "ERR": "ERROR",
+        "LOC": "LOCAL",
+        "START": "STARTUP",
+        "TIMER": "TIMER",
+        "EV": "EVENT",
+        "ALL": "ALL",
+    }
+    checked = 0
+    for name, _, params, routes in _spec_rows():
+        spec = REGISTRY.get(name)
+        if spec is None:
+            continue
+        declared = [] if params in ("–", "-") else params.split(", ")
+        optional = ["?" in item.split(":")[0] for item in declared]
+        assert [p.optional for p in spec.params] == optional, name
+        kinds = RouteKind(0)
+        for code in routes.split():
+            kinds |= RouteKind[codes[code]]
+        assert spec.routes == kinds, name
+        checked += 1
+    assert checked == len([n for n in REGISTRY if not n.startswith("x_")])
+
+
+def test_modparams_validate_and_default() -> None:
+    assert MODPARAMS[("maxfwd", "max_limit")].default == 256
+    assert modparam_int("rr", "append_fromtag") == 1
+    set_modparam("rr", "append_fromtag", "0")
+    assert modparam_int("rr", "append_fromtag") == 0
+    with pytest.raises(ModparamError, match="integer"):
+        set_modparam("maxfwd", "max_limit", "lots")
+    with pytest.raises(ModparamError, match="no parameter"):
+        set_modparam("rr", "no_such_param", 1)
+    assert stdlib.modparam_spec("sl", "enable_stats") is not None
