@@ -15,7 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import lru_cache, partial
 
-from runtime.core.pvspec import TransformSpec, lookup_transform, split_indexed_nameaddr
+from runtime.core.pvspec import (
+    TransformSpec,
+    lookup_transform,
+    merge_comma_arguments,
+    split_indexed_nameaddr,
+)
 from runtime.core.transforms import net, regex, sipfields, strings
 from runtime.core.transforms.values import Args, FormatExpander, Value, int_arg, text_arg
 
@@ -54,8 +59,7 @@ def _substr(value: int | str, args: Args, expand: FormatExpander | None) -> Valu
 
 def _select(value: int | str, args: Args, expand: FormatExpander | None) -> Value:
     index = int_arg(args, 0)
-    # "{s.select,1,,}" selects on ",": the separator position looks empty, and a caller that
-    # split the argument text on every comma passes two empty strings for it.
+    # "{s.select,1,,}" selects on ",": the separator position can arrive empty.
     separator = text_arg(args, 1) or ","
     return None if index is None else strings.s_select(value, index, separator)
 
@@ -186,8 +190,6 @@ def _resolve(name: str) -> tuple[TransformSpec, Handler]:
 
 def _check_arity(spec: TransformSpec, args: Args) -> None:
     count = len(args)
-    if spec.name == "s.select" and count == 3 and args[1] == args[2] == "":
-        return  # {s.select,1,,} split on every comma: the comma separator
     if not spec.min_args <= count <= spec.max_args:
         expected = (
             str(spec.min_args)
@@ -205,6 +207,8 @@ def apply_transform(
     ``expand`` expands a format string against the current message; ``{s.eval}`` needs it,
     and ``{re.subst}`` uses it for variables written in its replacement."""
     spec, handler = _resolve(name)
+    if len(args) > spec.max_args:
+        args = merge_comma_arguments(name, args)
     _check_arity(spec, args)
     if value is None:
         return None

@@ -17,6 +17,7 @@ from runtime.core.pvspec import (
     TRANSFORM_SPECS,
     lookup_pv,
     lookup_transform,
+    merge_comma_arguments,
     split_indexed_nameaddr,
 )
 
@@ -262,3 +263,13 @@ def test_transform_families() -> None:
     families = {spec.family for spec in TRANSFORM_SPECS.values()}
     assert families == {"s", "uri", "via", "param", "nameaddr", "ip", "csv", "sdp", "re"}
     assert not any(spec.implemented for spec in TRANSFORM_SPECS.values() if spec.family == "sdp")
+
+
+def test_a_comma_argument_written_as_an_empty_position() -> None:
+    # "{s.select,1,,}" split on every comma
+    assert merge_comma_arguments("s.select", ["1", "", ""]) == ["1", ","]
+    assert merge_comma_arguments("s.select", ["1", ","]) == ["1", ","]
+    assert merge_comma_arguments("s.select", ["1", "x", ""]) == ["1", "x", ""]  # still too many
+    assert merge_comma_arguments("sdp.line", ["", "", "2"]) == [",", "2"]
+    assert merge_comma_arguments("s.substr", ["1", "", ""]) == ["1", "", ""]  # no char argument
+    assert merge_comma_arguments("no.such", ["", ""]) == ["", ""]
