@@ -7,6 +7,7 @@ are success or a clean `SipParseError` (the DESIGN.md contract for `runtime/sip`
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -52,7 +53,7 @@ def exercise(data: bytes) -> None:
 
 
 def read_everything(message: Message) -> None:
-    readers = [
+    readers: list[Callable[[], object]] = [
         lambda: message.vias,
         lambda: message.top_via,
         lambda: message.from_,
