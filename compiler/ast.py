@@ -382,9 +382,7 @@ class Include:
 Command: TypeAlias = (
     "Call | RouteCall | Return | Exit | Drop | Log | Xlog | Assert | ErrorCmd | Async | Launch"
 )
-Expr: TypeAlias = (
-    "BinOp | BitNot | Paren | Compare | Number | StringLit | PVar | Null | Command"
-)
+Expr: TypeAlias = "BinOp | BitNot | Paren | Compare | Number | StringLit | PVar | Null | Command"
 Cond: TypeAlias = (
     "Logic | Not | Paren | ArithTest | Compare | PVar | Number | Command | Assign | If | Block"
 )

@@ -1,19 +1,122 @@
-"""The `sipc` command line: check, fmt, build, run, and the SIP debugging tools."""
+"""The `sipc` command line: check, fmt, build, run, and the SIP debugging tools.
+
+Exit codes follow the ecosystem: 0 clean, 1 the input has errors, 2 usage or internal
+error, 3 a server that cannot start.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+import traceback
+from typing import NoReturn
+
 import click
 
+from compiler.diagnostics import CODES, RENDERERS, render_all, summary
 from compiler.version import __version__
 
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+def use_color(choice: str, stream: object) -> bool:
+    """`--color auto` means a terminal and no NO_COLOR in the environment."""
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def internal_error(exc: BaseException) -> NoReturn:
+    """A bug in sipc, not in the user's script: one line, and the traceback only on request."""
+    click.echo(f"sipc: internal error: {type(exc).__name__}: {exc}", err=True)
+    if os.environ.get("SIPC_DEBUG"):
+        traceback.print_exc()
+    else:
+        click.echo("sipc: set SIPC_DEBUG=1 to see the traceback, and please report it", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "SIPC"})
 @click.version_option(__version__, prog_name="sipc")
 def main() -> None:
     """sipc — compile OpenSIPS-style routing scripts to Python and run them.
 
     \b
-    sipc check proxy.cfg        find the script's mistakes
+    sipc check proxy.cfg        find the script's mistakes (CI, editors)
     sipc fmt proxy.cfg          rewrite it in the canonical layout
     sipc sip parse msg.sip      show how a SIP message parses
     """
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "--output-format",
+    type=click.Choice(sorted(RENDERERS)),
+    default="full",
+    show_default=True,
+    help="full: rustc-like with source lines; concise: one line each; "
+    "json: one object per line; github: workflow annotations.",
+)
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the full output (auto: on a terminal, unless NO_COLOR is set).",
+)
+@click.option("--warnings-as-errors", is_flag=True, help="Exit 1 on warnings too.")
+def check(files: tuple[str, ...], output_format: str, color: str, warnings_as_errors: bool) -> None:
+    """Parse FILES and report their mistakes, without writing anything.
+
+    Reports syntax errors (several per run), unknown core parameters, routes that are
+    called but never defined or defined twice, unknown pseudo-variables and
+    transformations, and statements that can never run. `-` reads the script from
+    standard input. Exit status: 0 no errors, 1 errors found, 2 usage or internal error.
+    """
+    from compiler.driver import analyze
+
+    failed = False
+    try:
+        for name in files:
+            if name == "-":
+                text = sys.stdin.read()
+                analysis = analyze("<stdin>", text=text, display="<stdin>")
+            else:
+                if not os.path.isfile(name):
+                    click.echo(f"sipc: cannot read `{name}`: no such file", err=True)
+                    sys.exit(EXIT_USAGE)
+                analysis = analyze(name)
+            diags = analysis.diagnostics
+            colored = use_color(color, sys.stdout) and output_format == "full"
+            if diags:
+                click.echo(render_all(diags, output_format, analysis.render_context(color=colored)))
+            if output_format in ("full", "concise") and diags:
+                if output_format == "full":
+                    click.echo("")
+                click.echo(f"{name}: {summary(diags)}", err=True)
+            if analysis.errors or (warnings_as_errors and diags):
+                failed = True
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug in sipc: say so plainly, never a raw traceback
+        internal_error(exc)
+    sys.exit(EXIT_ERRORS if failed else EXIT_OK)
+
+
+@main.command()
+@click.argument("code", required=False)
+def explain(code: str | None) -> None:
+    """Describe a diagnostic code (`sipc explain unknown-route`), or list them all."""
+    if code is None:
+        for name, info in sorted(CODES.items()):
+            click.echo(f"{name:24} {info.severity:8} {info.summary}")
+        return
+    found = CODES.get(code)
+    if found is None:
+        click.echo(f"sipc: no diagnostic code `{code}` (see `sipc explain`)", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(f"{code} ({found.severity}): {found.summary}")

@@ -52,25 +52,45 @@ class CodeInfo:
 CODES: dict[str, CodeInfo] = {
     "syntax": CodeInfo("error", "the text does not follow the grammar of the language"),
     "slash-comment": CodeInfo("error", "`//` is not a comment in OpenSIPS scripts"),
-    "stray-character": CodeInfo("warning", "a character the language has no use for, which OpenSIPS skips"),
-    "include-not-found": CodeInfo("error", "an `include_file`/`import_file` names a file that cannot be read"),
+    "stray-character": CodeInfo(
+        "warning", "a character the language has no use for, which OpenSIPS skips"
+    ),
+    "include-not-found": CodeInfo(
+        "error", "an `include_file`/`import_file` names a file that cannot be read"
+    ),
     "empty-route": CodeInfo("error", "a route body must hold at least one statement"),
-    "unknown-global": CodeInfo("error", "a top-level `name = value` whose name is not a core parameter"),
+    "unknown-global": CodeInfo(
+        "error", "a top-level `name = value` whose name is not a core parameter"
+    ),
     "global-value": CodeInfo("error", "a core parameter's value has the wrong form"),
-    "deprecated-global": CodeInfo("warning", "a core parameter that newer OpenSIPS versions renamed or removed"),
+    "deprecated-global": CodeInfo(
+        "warning", "a core parameter that newer OpenSIPS versions renamed or removed"
+    ),
     "unknown-route": CodeInfo("error", "a route name that no route block defines"),
     "duplicate-route": CodeInfo("error", "the same route is defined twice"),
-    "route-name": CodeInfo("error", "a route definition lacks a name it needs or has one it may not have"),
+    "route-name": CodeInfo(
+        "error", "a route definition lacks a name it needs or has one it may not have"
+    ),
     "unknown-variable": CodeInfo("error", "a pseudo-variable that neither OpenSIPS nor sipc knows"),
     "variable-syntax": CodeInfo("error", "a `$...` reference that cannot be read"),
-    "unknown-transformation": CodeInfo("error", "a `{class.name}` transformation that does not exist"),
-    "transformation-args": CodeInfo("error", "a transformation called with the wrong number of arguments"),
-    "unreachable": CodeInfo("warning", "a statement after `exit`, `return`, `drop` or `async()` never runs"),
+    "unknown-transformation": CodeInfo(
+        "error", "a `{class.name}` transformation that does not exist"
+    ),
+    "transformation-args": CodeInfo(
+        "error", "a transformation called with the wrong number of arguments"
+    ),
+    "unreachable": CodeInfo(
+        "warning", "a statement after `exit`, `return`, `drop` or `async()` never runs"
+    ),
     "break-outside-loop": CodeInfo("error", "`break` outside `while`, `for` or `switch`"),
     "bare-word": CodeInfo("error", "an unquoted word as a function argument (2.x syntax)"),
     "regex-operand": CodeInfo("error", "`=~`/`!~` need a string or a variable on the right"),
-    "switch-default": CodeInfo("error", "`default` must be the last item of a `switch` and appear once"),
-    "read-only-variable": CodeInfo("error", "an assignment to a pseudo-variable that cannot be written"),
+    "switch-default": CodeInfo(
+        "error", "`default` must be the last item of a `switch` and appear once"
+    ),
+    "read-only-variable": CodeInfo(
+        "error", "an assignment to a pseudo-variable that cannot be written"
+    ),
     "foreach-iterator": CodeInfo("error", "a `for` iterator must be `$var`, `$avp` or `$json`"),
 }
 

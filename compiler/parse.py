@@ -10,11 +10,20 @@ and which block is still open.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark import (
+    Lark,
+    Token,
+    Transformer,
+    Tree,
+    UnexpectedCharacters,
+    UnexpectedInput,
+    UnexpectedToken,
+)
 from lark import v_args as _v_args
 
 from compiler import ast
@@ -50,7 +59,9 @@ class ParseResult:
         return self.script is not None and not any(d.severity == "error" for d in self.diagnostics)
 
 
-def parse_file(path: str, *, inline_includes: bool = True, display: str | None = None) -> ParseResult:
+def parse_file(
+    path: str, *, inline_includes: bool = True, display: str | None = None
+) -> ParseResult:
     """Parse a script file; `include_file` lines are inlined unless `inline_includes` is off."""
     try:
         text = Path(path).read_text(encoding="utf-8", errors="replace")
@@ -88,19 +99,9 @@ def parse_text(
             make(prob.code, smap.span(line, col, eline, ecol), prob.message, help=prob.help)
         )
     comments = scanned.comments if not inline_includes else []
-    parser = _Recovery(smap, scanned.code)
-    try:
-        tree = _parser().parse(scanned.code, on_error=parser.on_error)
-    except UnexpectedInput as exc:  # recovery gave up (end of input, lexer failure)
-        parser.report(exc)
-        tree = None
-    except RecursionError:
-        parser.errors.append(
-            make("syntax", smap.span(1, 1, 1, 2), "the script is nested too deeply to read")
-        )
-        tree = None
-    diagnostics.extend(parser.errors)
-    if parser.errors or tree is None:
+    tree, syntax_errors = _parse_with_recovery(scanned.code, smap)
+    diagnostics.extend(syntax_errors)
+    if tree is None:
         return ParseResult(None, diagnostics, smap, comments)
     builder = _Builder(smap)
     script = builder.transform(tree)
@@ -182,38 +183,114 @@ def _describe_token(tok: Token) -> str:
     return f"`{text}`"
 
 
+# A line that starts a top-level item at column 1: where parsing restarts after an error.
+_RESTART = re.compile(
+    r"^(?:(?:route|branch_route|failure_route|onreply_route|error_route|local_route"
+    r"|startup_route|timer_route|event_route)\s*[\[{]|loadmodule\b|modparam\b"
+    r"|[A-Za-z][\w-]*[ \t]*=(?!=))",
+    re.M,
+)
+
+
+def _parse_with_recovery(code: str, smap: SourceMap) -> tuple[Tree[Token] | None, list[Diagnostic]]:
+    """Parse; after an error that local repair cannot fix, go on from the next top-level item.
+
+    Local repair covers the commonest mistake, a missing `;` at the end of a line: the
+    parser gets the `;` it wanted and goes on, so every missing one in a route is reported.
+    Any other error ends that attempt, and parsing starts again at the next line that begins
+    a route, `loadmodule`, `modparam` or `name =` at column 1, with the text before it blanked
+    so positions do not move. So a run reports one error per broken item, up to
+    MAX_SYNTAX_ERRORS.
+    """
+    errors: list[Diagnostic] = []
+    text = code
+    first_tree: Tree[Token] | None = None
+    attempt = 0
+    while True:
+        rec = _Recovery(smap, text)
+        tree: Tree[Token] | None
+        try:
+            tree = _parser().parse(text, on_error=rec.on_error)
+        except UnexpectedInput as exc:
+            rec.report(exc)
+            tree = None
+        except RecursionError:
+            rec.errors.append(
+                make("syntax", smap.span(1, 1, 1, 2), "the script is nested too deeply to read")
+            )
+            tree = None
+        if attempt == 0:
+            first_tree = tree
+        errors.extend(rec.errors)
+        attempt += 1
+        if tree is not None or len(errors) >= MAX_SYNTAX_ERRORS or rec.stop_offset is None:
+            break
+        restart = _RESTART.search(code, _next_line(code, rec.stop_offset))
+        if restart is None:
+            break
+        text = _blank_before(code, restart.start())
+    # A first attempt that only needed `;` repairs still gives a usable tree.
+    return first_tree, errors[:MAX_SYNTAX_ERRORS]
+
+
+def _next_line(code: str, offset: int) -> int:
+    nl = code.find("\n", offset)
+    return len(code) if nl < 0 else nl + 1
+
+
+def _blank_before(code: str, offset: int) -> str:
+    head = "".join("\n" if c == "\n" else " " for c in code[:offset])
+    return head + code[offset:]
+
+
 class _Recovery:
-    """Collects syntax errors and decides how the LALR parser goes on after one."""
+    """Collects the syntax errors of one parse attempt and repairs a missing `;` in place."""
 
     def __init__(self, smap: SourceMap, code: str) -> None:
         self.smap = smap
         self.code = code
         self.errors: list[Diagnostic] = []
-        self.skipping = False
-        self.prev_end: tuple[int, int] | None = None
+        self.stop_offset: int | None = None
 
     def on_error(self, exc: UnexpectedInput) -> bool:
         if len(self.errors) >= MAX_SYNTAX_ERRORS:
             return False
-        if isinstance(exc, UnexpectedToken):
-            tok = exc.token
-            if tok.type == "$END":
-                self.report(exc)
-                return False
-            if self.skipping:
-                # Drop tokens until a statement or block boundary, then try again.
-                if tok.type in ("SEMICOLON", "RBRACE"):
-                    self.skipping = False
-                return True
+        if (
+            isinstance(exc, UnexpectedToken)
+            and exc.token.type != "$END"
+            and self._missing_semicolon(exc)
+            and self._feed_semicolon(exc)
+        ):
             self.report(exc)
-            self.skipping = tok.type not in ("SEMICOLON", "RBRACE")
             return True
-        self.report(exc)
+        # Let the parser raise; parse_with_recovery reports it and restarts further on.
         return False
+
+    def _missing_semicolon(self, exc: UnexpectedToken) -> bool:
+        prev = self._previous_token_end(exc)
+        return "SEMICOLON" in exc.expected and prev is not None and prev[0] < (exc.token.line or 0)
+
+    def _feed_semicolon(self, exc: UnexpectedToken) -> bool:
+        tok = exc.token
+        semi = Token.new_borrow_pos("SEMICOLON", ";", tok)
+        ip = exc.interactive_parser
+        try:
+            snapshot = ip.copy()  # type: ignore[no-untyped-call]
+            snapshot.feed_token(semi)
+            snapshot.feed_token(tok)
+        except UnexpectedInput:
+            return False
+        ip.feed_token(semi)
+        ip.feed_token(tok)
+        return True
 
     def report(self, exc: UnexpectedInput) -> None:
         if len(self.errors) >= MAX_SYNTAX_ERRORS:
             return
+        pos = getattr(exc, "pos_in_stream", None)
+        if isinstance(exc, UnexpectedToken):
+            pos = exc.token.start_pos
+        self.stop_offset = pos if pos is not None else len(self.code)
         if isinstance(exc, UnexpectedToken):
             self.errors.append(self._token_error(exc))
         elif isinstance(exc, UnexpectedCharacters):
@@ -234,7 +311,11 @@ class _Recovery:
         tok = exc.token
         expected = set(exc.expected)
         open_blocks = self._open_blocks(exc)
-        notes = [Note(f"this `{kind}` block is still open", span) for kind, span in open_blocks[-1:]]
+        notes = [
+            Note(f"this `{kind}` block is still open", span) for kind, span in open_blocks[-1:]
+        ]
+        if tok.type != "$END" and "RBRACE" not in expected:
+            notes = []
         if tok.type == "$END":
             line = self.code.count("\n") + 1
             col = len(self.code) - self.code.rfind("\n")
@@ -242,10 +323,14 @@ class _Recovery:
             if "RBRACE" in expected and open_blocks:
                 return make("syntax", span, "unexpected end of file: expected `}`", notes=notes)
             return make(
-                "syntax", span, f"unexpected end of file: expected {_describe_expected(expected)}",
+                "syntax",
+                span,
+                f"unexpected end of file: expected {_describe_expected(expected)}",
                 notes=notes,
             )
-        span = self.smap.span(tok.line or 1, tok.column or 1, tok.end_line or 1, tok.end_column or 2)
+        span = self.smap.span(
+            tok.line or 1, tok.column or 1, tok.end_line or 1, tok.end_column or 2
+        )
         prev = self._previous_token_end(exc)
         if "SEMICOLON" in expected and prev is not None and prev[0] < (tok.line or 0):
             pspan = self.smap.span(prev[0], max(prev[1] - 1, 1), prev[0], prev[1])
@@ -400,7 +485,9 @@ class _Builder(Transformer[Token, ast.Script]):
         return self.smap.span(meta.line, meta.column, meta.end_line, meta.end_column)
 
     def _tspan(self, tok: Token) -> ast.Span:
-        return self.smap.span(tok.line or 1, tok.column or 1, tok.end_line or 1, tok.end_column or 1)
+        return self.smap.span(
+            tok.line or 1, tok.column or 1, tok.end_line or 1, tok.end_column or 1
+        )
 
     # -- tokens (visit_tokens): Lark calls these with the token only
     @_v_args(inline=False, meta=False)
@@ -423,7 +510,7 @@ class _Builder(Transformer[Token, ast.Script]):
         error: str | None = None
         if "$" in value and not raw.startswith("'"):
             try:
-                parts = parse_format(value, span)
+                parts = _locate_parts(parse_format(value, span), raw, span)
             except PvSyntaxError as exc:
                 parts, error = None, exc.message
         else:
@@ -437,7 +524,9 @@ class _Builder(Transformer[Token, ast.Script]):
     def global_param(self, meta: Any, c: list[Token]) -> ast.GlobalParam:
         name, value = c
         return ast.GlobalParam(
-            name=str(name), value=str(value).strip(), span=self._span(meta),
+            name=str(name),
+            value=str(value).strip(),
+            span=self._span(meta),
             value_span=self._tspan(value),
         )
 
@@ -496,7 +585,9 @@ class _Builder(Transformer[Token, ast.Script]):
                     interval = extra[1]
                 else:
                     mode = extra[1]
-        route = ast.RouteDef(kind=kind, name=name, body=block, interval=interval, mode=mode, span=span)
+        route = ast.RouteDef(
+            kind=kind, name=name, body=block, interval=interval, mode=mode, span=span
+        )
         self._check_route_shape(route)
         return route
 
@@ -511,13 +602,21 @@ class _Builder(Transformer[Token, ast.Script]):
                     help=f"OpenSIPS rejects an empty route body; write `{r.title} {{ ; }}`",
                 )
             )
-        if r.kind in ("branch_route", "failure_route", "timer_route", "event_route") and r.name is None:
+        if (
+            r.kind in ("branch_route", "failure_route", "timer_route", "event_route")
+            and r.name is None
+        ):
             self.diagnostics.append(
                 make("route-name", head, f"`{r.kind}` needs a name: `{r.kind}[name]`")
             )
         if r.kind in ("error_route", "local_route", "startup_route") and r.name is not None:
             self.diagnostics.append(
-                make("route-name", r.name.span, f"`{r.kind}` takes no name", help=f"write `{r.kind} {{ ... }}`")
+                make(
+                    "route-name",
+                    r.name.span,
+                    f"`{r.kind}` takes no name",
+                    help=f"write `{r.kind} {{ ... }}`",
+                )
             )
         if r.kind == "timer_route" and r.name is not None and r.interval is None:
             self.diagnostics.append(
@@ -530,11 +629,19 @@ class _Builder(Transformer[Token, ast.Script]):
             )
         if r.interval is not None and r.kind != "timer_route":
             self.diagnostics.append(
-                make("route-name", r.interval.span, f"only `timer_route` takes an interval, not `{r.kind}`")
+                make(
+                    "route-name",
+                    r.interval.span,
+                    f"only `timer_route` takes an interval, not `{r.kind}`",
+                )
             )
         if r.mode is not None and r.kind != "event_route":
             self.diagnostics.append(
-                make("route-name", r.name.span if r.name else head, f"`{r.mode}` is only read in `event_route[E, {r.mode}]`")
+                make(
+                    "route-name",
+                    r.name.span if r.name else head,
+                    f"`{r.mode}` is only read in `event_route[E, {r.mode}]`",
+                )
             )
 
     # -- statements
@@ -603,7 +710,9 @@ class _Builder(Transformer[Token, ast.Script]):
         return ast.ErrorCmd(first=c[0], second=c[1], span=self._span(meta))
 
     def async_cmd(self, meta: Any, c: list[Any]) -> ast.Async:
-        return ast.Async(call=c[0], resume=c[1], timeout=c[2] if len(c) > 2 else None, span=self._span(meta))
+        return ast.Async(
+            call=c[0], resume=c[1], timeout=c[2] if len(c) > 2 else None, span=self._span(meta)
+        )
 
     def launch_cmd(self, meta: Any, c: list[Any]) -> ast.Launch:
         return ast.Launch(
@@ -616,7 +725,9 @@ class _Builder(Transformer[Token, ast.Script]):
     def call(self, meta: Any, c: list[Any]) -> ast.Call:
         name: Token = c[0]
         args: tuple[ast.Arg, ...] = c[1]
-        return ast.Call(name=str(name), args=args, span=self._span(meta), name_span=self._tspan(name))
+        return ast.Call(
+            name=str(name), args=args, span=self._span(meta), name_span=self._tspan(name)
+        )
 
     def args(self, meta: Any, c: list[Any]) -> tuple[ast.Arg, ...]:
         if len(c) == 1 and c[0] is None:
@@ -683,7 +794,9 @@ class _Builder(Transformer[Token, ast.Script]):
         sign = c[0] if len(c) == 2 else ""
         text: str = c[-1]
         value = _number_value(text)
-        return ast.Number(value=-value if sign == "-" else value, text=sign + text, span=self._span(meta))
+        return ast.Number(
+            value=-value if sign == "-" else value, text=sign + text, span=self._span(meta)
+        )
 
     def number(self, meta: Any, c: list[Token]) -> str:
         return str(c[0])
@@ -695,6 +808,29 @@ class _Builder(Transformer[Token, ast.Script]):
 
 
 def _respan(pv: ast.PVar, span: ast.Span) -> ast.PVar:
-    return pv if pv.span == span else ast.PVar(
-        pv.name, pv.inner, pv.index, pv.transforms, pv.context, pv.text, span
+    return (
+        pv
+        if pv.span == span
+        else ast.PVar(pv.name, pv.inner, pv.index, pv.transforms, pv.context, pv.text, span)
     )
+
+
+def _locate_parts(
+    parts: tuple[str | ast.PVar, ...], raw: str, span: ast.Span
+) -> tuple[str | ast.PVar, ...]:
+    """Give each variable of a one-line format string its own span inside the string."""
+    if span.line != span.end_line:
+        return parts
+    out: list[str | ast.PVar] = []
+    cursor = 1
+    for part in parts:
+        if isinstance(part, ast.PVar) and part.text:
+            at = raw.find(part.text, cursor)
+            if at >= 0:
+                col = span.col + at
+                part = _respan(
+                    part, ast.Span(span.file, span.line, col, span.line, col + len(part.text))
+                )
+                cursor = at + len(part.text)
+        out.append(part)
+    return tuple(out)

@@ -82,7 +82,7 @@ def parse_pv(text: str, span: Span = NO_SPAN) -> PVar:
     pv = reader.read_pv()
     if reader.pos != len(text):
         raise PvSyntaxError(
-            f"unexpected `{text[reader.pos:]}` after the variable `{text[:reader.pos]}`",
+            f"unexpected `{text[reader.pos :]}` after the variable `{text[: reader.pos]}`",
             reader.pos,
         )
     return pv
@@ -218,7 +218,8 @@ class _Reader:
             return int(body)
         except ValueError:
             raise PvSyntaxError(
-                f"the index `[{body}]` must be a number, `*`, a keyword such as `append`, or a variable", self.pos
+                f"the index `[{body}]` must be a number, `*`, a keyword such as `append`, or a variable",
+                self.pos,
             ) from None
 
     def _read_transform(self) -> Transform:

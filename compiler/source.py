@@ -87,7 +87,9 @@ def scan(text: str) -> Scanned:
             j = text.find("\n", i)
             j = n if j < 0 else j
             own = text[line_start:i].strip() == ""
-            comments.append(Comment(text[i:j].rstrip(), line, i - line_start + 1, line, "line", own))
+            comments.append(
+                Comment(text[i:j].rstrip(), line, i - line_start + 1, line, "line", own)
+            )
             if c == "/":
                 problems.append(
                     ScanProblem(
@@ -292,7 +294,16 @@ def _inline(
             continue
         sub_name = os.path.relpath(resolved) if not os.path.isabs(target) else resolved
         smap.included_from.setdefault(sub_name, site)
-        _inline(sub_name, resolved, sub, smap, problems, lines, depth=depth + 1, stack=[*stack, resolved])
+        _inline(
+            sub_name,
+            resolved,
+            sub,
+            smap,
+            problems,
+            lines,
+            depth=depth + 1,
+            stack=[*stack, resolved],
+        )
 
 
 def _resolve(target: str, including: str) -> str | None:

@@ -1,0 +1,97 @@
+"""Route names: each defined once, and every static reference names a route that exists."""
+
+from __future__ import annotations
+
+import difflib
+
+from compiler import ast
+from compiler.check.walk import iter_nodes
+from compiler.diagnostics import Diagnostic, Note, make
+
+# Functions that name a route in one argument: (argument index, route kind it must be).
+# The function registry will say this for every function (a `RouteRef` parameter); these
+# are the ones whose names the front end checks before the registry exists.
+ROUTE_ARGS: dict[str, tuple[int, ast.RouteKind]] = {
+    "t_on_failure": (0, "failure_route"),
+    "t_on_branch": (0, "branch_route"),
+    "t_on_reply": (0, "onreply_route"),
+    "subscribe": (2, "route"),
+    "notify_on_event": (2, "route"),
+}
+_UNNAMED_IS_ZERO = ("route", "onreply_route")
+
+
+def route_key(kind: str, name: str | None) -> tuple[str, str | None]:
+    """Routes share a namespace per kind; `route` and `route[0]` are both the main route."""
+    if kind in _UNNAMED_IS_ZERO and name in (None, "0"):
+        return (kind, None)
+    return (kind, name)
+
+
+def check(script: ast.Script) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    defined: dict[tuple[str, str | None], ast.RouteDef] = {}
+    for r in script.routes:
+        key = route_key(r.kind, r.name.name if r.name else None)
+        first = defined.get(key)
+        if first is not None:
+            where = r.name.span if r.name else r.span
+            out.append(
+                make(
+                    "duplicate-route",
+                    ast.Span(
+                        where.file,
+                        where.line,
+                        where.col,
+                        where.line,
+                        where.end_col if where.end_line == where.line else where.col + 1,
+                    ),
+                    f"`{r.title}` is defined twice",
+                    help="rename one of them or merge their bodies",
+                    notes=[
+                        Note("first defined here", first.name.span if first.name else first.span)
+                    ],
+                )
+            )
+        else:
+            defined[key] = r
+    names_by_kind: dict[str, list[str]] = {}
+    for kind, name in defined:
+        if name is not None:
+            names_by_kind.setdefault(kind, []).append(name)
+    for ref_kind, name, span in _references(script):
+        if route_key(ref_kind, name) in defined:
+            continue
+        close = difflib.get_close_matches(name, names_by_kind.get(ref_kind, []), n=1, cutoff=0.6)
+        out.append(
+            make(
+                "unknown-route",
+                span,
+                f"no `{ref_kind}[{name}]` is defined",
+                help=f"did you mean `{close[0]}`?"
+                if close
+                else f"define it: `{ref_kind}[{name}] {{ ... }}`",
+            )
+        )
+    return out
+
+
+def _references(script: ast.Script) -> list[tuple[ast.RouteKind, str, ast.Span]]:
+    refs: list[tuple[ast.RouteKind, str, ast.Span]] = []
+    for node in iter_nodes(script):
+        if isinstance(node, ast.RouteCall) and isinstance(node.target, ast.RouteName):
+            target = node.target
+            if not (target.style == "string" and "$" in target.name):
+                refs.append(("route", target.name, target.span))
+        elif isinstance(node, ast.Async):
+            refs.append(("route", node.resume.name, node.resume.span))
+        elif isinstance(node, ast.Launch) and node.report is not None:
+            refs.append(("route", node.report.name, node.report.span))
+        elif isinstance(node, ast.Call) and node.name in ROUTE_ARGS:
+            index, kind = ROUTE_ARGS[node.name]
+            arg = node.args[index] if index < len(node.args) else None
+            if isinstance(arg, ast.StringLit) and "$" not in arg.value and arg.value:
+                refs.append((kind, arg.value, arg.span))
+            elif isinstance(arg, ast.Number | ast.BareName):
+                refs.append((kind, arg.text if isinstance(arg, ast.Number) else arg.name, arg.span))
+    return refs

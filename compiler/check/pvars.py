@@ -1,0 +1,165 @@
+"""Pseudo-variables and transformations: known names, the parts each takes, what can be written.
+
+The tables are the runtime's own (`runtime/core/pvspec.py`, a data-only module), so the
+checker and the code that reads the variables never disagree.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+
+from compiler import ast
+from compiler.check.walk import iter_nodes, string_pvars
+from compiler.diagnostics import Diagnostic, make
+from runtime.core.pvspec import (
+    PV_SPECS,
+    TRANSFORM_SPECS,
+    lookup_pv,
+    lookup_transform,
+    merge_comma_arguments,
+)
+
+_ALL_PV_NAMES = sorted({*PV_SPECS, *(a for s in PV_SPECS.values() for a in s.aliases)})
+_ITERATORS = ("var", "avp", "json")
+
+
+def check(script: ast.Script) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    seen: set[int] = set()
+    for pv in _all_pvars(script):
+        if id(pv) in seen:
+            continue
+        seen.add(id(pv))
+        out.extend(_check_pv(pv))
+    for node in iter_nodes(script):
+        if isinstance(node, ast.Assign):
+            out.extend(_check_write(node.target))
+        elif isinstance(node, ast.ForEach) and node.var.name not in _ITERATORS:
+            out.append(
+                make(
+                    "foreach-iterator",
+                    node.var.span,
+                    f"`{node.var.text}` cannot be a `for` iterator",
+                    help="iterate with `$var(name)`, `$avp(name)` or `$json(name)`",
+                )
+            )
+    return out
+
+
+def _all_pvars(script: ast.Script) -> Iterator[ast.PVar]:
+    """Variables in code, and in the strings that are always expanded as formats."""
+    for node in iter_nodes(script):
+        if isinstance(node, ast.PVar):
+            yield node
+        elif isinstance(node, ast.Xlog):
+            for s in (*node.parts, *((node.level,) if node.level else ())):
+                yield from _format_pvars(s)
+        elif isinstance(node, ast.RouteCall) and isinstance(node.target, ast.RouteName):
+            if node.target.style == "string" and "$" in node.target.name:
+                yield from _nested(
+                    ast.StringLit(
+                        node.target.name, "", _safe_format(node.target.name), None, node.target.span
+                    )
+                )
+        elif isinstance(node, ast.Launch) and node.param is not None:
+            yield from _format_pvars(node.param)
+
+
+def _safe_format(text: str) -> tuple[str | ast.PVar, ...] | None:
+    from compiler.pvparse import PvSyntaxError, parse_format
+
+    try:
+        return parse_format(text)
+    except PvSyntaxError:
+        return None
+
+
+def _format_pvars(s: ast.StringLit) -> Iterator[ast.PVar]:
+    yield from _nested(s)
+
+
+def _nested(s: ast.StringLit) -> Iterator[ast.PVar]:
+    for pv in string_pvars(s):
+        yield from (n for n in iter_nodes(pv) if isinstance(n, ast.PVar))
+
+
+def _check_pv(pv: ast.PVar) -> list[Diagnostic]:
+    if not pv.name:
+        return []  # the parser already said it cannot read it
+    spec = lookup_pv(pv.name)
+    out: list[Diagnostic] = []
+    if spec is None:
+        close = difflib.get_close_matches(pv.name, _ALL_PV_NAMES, n=1, cutoff=0.7)
+        hint = f"did you mean `${close[0]}`?" if close else None
+        if pv.name.startswith(("avp", "var")) and pv.name[3:4] in ("[", "{"):
+            hint = "indexes and transformations need the wrapped form: `$(avp(name)[1])`"
+        return [make("unknown-variable", pv.span, f"unknown variable `${pv.name}`", help=hint)]
+    if spec.inner == "required" and pv.inner is None:
+        out.append(
+            make(
+                "variable-syntax",
+                pv.span,
+                f"`${pv.name}` needs a name in parentheses",
+                help=f"write `${pv.name}(name)`",
+            )
+        )
+    elif spec.inner == "none" and pv.inner is not None:
+        out.append(make("variable-syntax", pv.span, f"`${pv.name}` takes no name in parentheses"))
+    if pv.context is not None and pv.context not in ("request", "reply"):
+        out.append(
+            make(
+                "variable-syntax",
+                pv.span,
+                f"unknown context `<{pv.context}>`",
+                help="the contexts are `<request>` and `<reply>`",
+            )
+        )
+    for tr in pv.transforms:
+        out.extend(_check_transform(tr, pv))
+    return out
+
+
+def _check_transform(tr: ast.Transform, pv: ast.PVar) -> list[Diagnostic]:
+    spec = lookup_transform(tr.name)
+    if spec is None:
+        close = difflib.get_close_matches(tr.name, list(TRANSFORM_SPECS), n=1, cutoff=0.6)
+        return [
+            make(
+                "unknown-transformation",
+                pv.span,
+                f"unknown transformation `{{{tr.name}}}` in `{pv.text}`",
+                help=f"did you mean `{{{close[0]}}}`?" if close else None,
+            )
+        ]
+    n = len(merge_comma_arguments(tr.name, tr.args))  # `{s.select,1,,}`: the separator is `,`
+    if n < spec.min_args or n > spec.max_args:
+        want = (
+            str(spec.min_args)
+            if spec.min_args == spec.max_args
+            else f"{spec.min_args} to {spec.max_args}"
+        )
+        return [
+            make(
+                "transformation-args",
+                pv.span,
+                f"`{{{tr.name}}}` takes {want} argument{'s' if want != '1' else ''}, got {n}",
+            )
+        ]
+    return []
+
+
+def _check_write(target: ast.PVar) -> list[Diagnostic]:
+    spec = lookup_pv(target.name) if target.name else None
+    if spec is None or spec.writable:
+        return []
+    return [
+        make(
+            "read-only-variable",
+            target.span,
+            f"`{target.text}` cannot be assigned: it is read-only",
+            help="module functions change what it reflects (e.g. `uac_replace_from()` for `$fu`)"
+            if target.name in ("fu", "from", "tu", "to")
+            else None,
+        )
+    ]

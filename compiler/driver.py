@@ -1,0 +1,35 @@
+"""The front end as one call: read a script, parse it, run the checks, keep what renderers need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from compiler import check as checks
+from compiler.diagnostics import Diagnostic, RenderContext
+from compiler.parse import ParseResult, parse_file, parse_text
+
+
+@dataclass(slots=True)
+class Analysis:
+    parse: ParseResult
+    diagnostics: list[Diagnostic]
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity == "error")
+
+    def render_context(self, *, color: bool = False) -> RenderContext:
+        smap = self.parse.source_map
+        return RenderContext(sources=smap.texts, include_chain=smap.include_chain, color=color)
+
+
+def analyze(path: str, *, text: str | None = None, display: str | None = None) -> Analysis:
+    """Parse and check one script file (or `text` standing for it)."""
+    if text is None:
+        result = parse_file(path, display=display)
+    else:
+        result = parse_text(text, display or path, path=path)
+    diagnostics = list(result.diagnostics)
+    if result.script is not None:
+        diagnostics.extend(checks.check(result.script))
+    return Analysis(result, diagnostics)
