@@ -120,3 +120,8 @@ def explain(code: str | None) -> None:
         click.echo(f"sipc: no diagnostic code `{code}` (see `sipc explain`)", err=True)
         sys.exit(EXIT_USAGE)
     click.echo(f"{code} ({found.severity}): {found.summary}")
+
+
+from runtime.cli import sip_group  # noqa: E402  (the `sipc sip` tools live with the runtime)
+
+main.add_command(sip_group)
