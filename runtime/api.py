@@ -60,6 +60,7 @@ __all__ = [
     "record_route",
     "record_route_value",
     "serve",
+    "serve_main",
 ]
 
 
@@ -72,3 +73,10 @@ def serve(routes: RouteTable, sockets: Sequence[str], *, stats_file: str | None 
     from runtime import server  # uvloop and signal handling only when a server really starts
 
     return server.serve(routes, sockets, stats_file=stats_file)
+
+
+def serve_main(routes: RouteTable, default_sockets: Sequence[str]) -> int:
+    """`python proxy.py [-l udp:IP:PORT]... [--stats-file F]`: run a compiled module alone."""
+    from runtime import server
+
+    return server.serve_main(routes, default_sockets)

@@ -17,21 +17,26 @@ class NextHop:
     proto: str
     ip: str
     port: int
+    # False when the target named no transport: udp is then only the default
+    explicit_proto: bool = True
 
 
-def parse_target(target: str) -> tuple[str, str, int | None] | None:
-    """`sip:u@h:p;transport=tcp`, `tcp:h:p`, `h:p` or `h` -> (proto, host, port)."""
+def parse_target(target: str) -> tuple[str | None, str, int | None] | None:
+    """`sip:u@h:p;transport=tcp`, `tcp:h:p`, `h:p` or `h` -> (proto, host, port).
+
+    proto is None when the target does not name one.
+    """
     text = target.strip()
     if text.lower().startswith(("sip:", "sips:")):
         uri = parse_uri(text)
         if uri is None or not uri.host:
             return None
-        proto = uri.transport or ("tls" if uri.scheme == "sips" else "udp")
+        proto = uri.transport or ("tls" if uri.scheme == "sips" else None)
         port = uri.port
         if port is None and proto == "tls":
             port = 5061
         return proto, uri.host, port
-    proto = "udp"
+    proto = None
     head, sep, rest = text.partition(":")
     if sep and head.lower() in _KNOWN_PROTOS:
         proto, text = head.lower(), rest
@@ -68,4 +73,4 @@ def next_hop(target: str) -> NextHop | None:
     ip = resolve_host(host)
     if ip is None:
         return None
-    return NextHop(proto, ip, port if port is not None else 5060)
+    return NextHop(proto or "udp", ip, port if port is not None else 5060, proto is not None)

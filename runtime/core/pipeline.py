@@ -310,6 +310,10 @@ class Pipeline:
             log.warning("cannot forward to %r: no address", target)
             return -1
         socket = self._socket_for(hop.proto, hop.ip, ctx)
+        if socket is None and not hop.explicit_proto:
+            # no transport named and none of the default one: keep the one it came on
+            hop = replace(hop, proto=ctx.socket.proto)
+            socket = self._socket_for(hop.proto, hop.ip, ctx)
         if socket is None:
             log.warning("no %s socket to forward to %s", hop.proto, hop.ip)
             return -1

@@ -139,11 +139,15 @@ class Transports:
             return connection.send(data)
         return self.send(source.socket.proto, source.ip, source.port, data, source.socket)
 
-    def close(self) -> None:
-        """Stop accepting and close every socket and connection."""
+    def close_listeners(self) -> None:
+        """Stop accepting: no new TCP connections, no more datagrams."""
         for server in self._servers:
             server.close()
         self._servers.clear()
         for listener in self._udp.values():
             listener.close()
+
+    def close(self) -> None:
+        """Stop accepting and close every socket and connection."""
+        self.close_listeners()
         self.tcp.close_all()
