@@ -1,12 +1,15 @@
 """Module `rr`: Record-Route on the way out, loose routing (RFC 3261 §16.4, §16.6, §16.12).
 
-`record_route` puts `Record-Route: <sip:OUR_ADDRESS;lr;ftag=FROM_TAG...>` on top of the
-request (the address of the socket it will leave by, when known, else the receiving one). `loose_route` edits the Route set of the received request and sets the next
-hop (`$du`, or the R-URI when the next hop is a strict router).
+The routing itself is a runtime service (`runtime.api.record_route`, `loose_route`); this
+module adds what the script functions promise on top of it: the From tag in our
+Record-Route (`append_fromtag`), parameters added before or after `record_route()`,
+"only once per request", preset addresses, the return code for a preloaded request,
+and remembering the Route that was ours for `check_route_param`/`is_direction`.
 """
 
 from __future__ import annotations
 
+from runtime import api
 from runtime.api import Ctx, RouteKind
 from runtime.core.sipfields import UriParts, find_param, parse_name_addr, parse_uri, split_commas
 from stdlib import _msg, _sipedit, _state
@@ -25,23 +28,15 @@ _ROUTE_PARAMS = "rr.route_params"  # URI params of the Route loose_route() found
 # ---------------------------------------------------------------------------- Record-Route
 
 
-def _our_uri(ctx: Ctx, address: str | None) -> str:
-    """`sip:[user@]host:port[;transport=x]` for the socket the request will leave by."""
-    if address:
-        return address if address.lower().startswith(("sip:", "sips:")) else "sip:" + address
-    socket = ctx.out_socket or ctx.socket
-    user = ""
-    if modparam_int("rr", "add_username") and ctx.ruri_user:
-        user = ctx.ruri_user + "@"
-    transport = "" if socket.proto == "udp" else ";transport=" + socket.proto
-    return f"sip:{user}{socket.hostport}{transport}"
+def _preset_value(ctx: Ctx, address: str, params: str) -> str:
+    """`<sip:ADDRESS;lr;ftag=...params>` for an address the script gives."""
+    uri = address if address.lower().startswith(("sip:", "sips:")) else "sip:" + address
+    return f"<{uri};lr{_ftag(ctx)}{params}>"
 
 
-def _rr_value(ctx: Ctx, address: str | None, params: str) -> str:
-    uri = _our_uri(ctx, address) + ";lr"
-    if modparam_int("rr", "append_fromtag") and ctx.from_tag:
-        uri += ";ftag=" + ctx.from_tag
-    return f"<{uri}{params}>"
+def _ftag(ctx: Ctx) -> str:
+    tag = ctx.from_tag
+    return f";ftag={tag}" if tag and modparam_int("rr", "append_fromtag") else ""
 
 
 def _normalise_params(params: str) -> str:
@@ -55,35 +50,32 @@ def _take_pending_params(ctx: Ctx, extra: str | None) -> str:
     return pending + _normalise_params(extra or "")
 
 
-def _insert_ours(ctx: Ctx, values: list[str]) -> None:
-    """Put our Record-Route values on top (in order) and remember how many they are."""
-    for value in reversed(values):
-        ctx.msg.add_header("Record-Route", value, at_top=True)
-    _state.put(ctx, _ADDED, str(len(values)))
-
-
 @export(routes=REQ_FAIL_BR, module="rr")
 def record_route(ctx: Ctx, params: str | None = None) -> int:
     """Add our Record-Route with `;lr` (and `;ftag`, and `params`) on top of the request."""
     if _state.get(ctx, _ADDED):
         return -1
-    _insert_ours(ctx, [_rr_value(ctx, None, _take_pending_params(ctx, params))])
-    return 1
+    rc = api.record_route(ctx, _ftag(ctx) + _take_pending_params(ctx, params))
+    if rc > 0:
+        _state.put(ctx, _ADDED, "1")
+    return rc
 
 
 @export(routes=REQ_FAIL_BR, module="rr")
 def record_route_preset(ctx: Ctx, string: str, string2: str | None = None) -> int:
     """Record-Route with a given address (`"1.2.3.4:5090"` or a SIP URI); a second
     address asks for two Record-Route headers (only with enable_double_rr)."""
-    if _state.get(ctx, _ADDED) or not string:
+    if _state.get(ctx, _ADDED) or not string or not ctx.msg.is_request:
         return -1
     if string2 and not modparam_int("rr", "enable_double_rr"):
         return -1
     params = _take_pending_params(ctx, None)
-    values = [_rr_value(ctx, string, params)]
+    values = [_preset_value(ctx, string, params)]
     if string2:
-        values.append(_rr_value(ctx, string2, params))
-    _insert_ours(ctx, values)
+        values.append(_preset_value(ctx, string2, params))
+    for value in reversed(values):
+        ctx.msg.add_header("Record-Route", value, at_top=True)
+    _state.put(ctx, _ADDED, str(len(values)))
     return 1
 
 
@@ -110,8 +102,13 @@ def add_rr_param(ctx: Ctx, param: str) -> int:
 # ---------------------------------------------------------------------------- loose routing
 
 
-def _route_uri(entry: str) -> str:
-    return parse_name_addr(entry).uri
+def _route_uris(ctx: Ctx) -> list[UriParts | None]:
+    """Every Route value of the request in order, as URI parts (None if unreadable)."""
+    return [
+        parse_uri(parse_name_addr(entry).uri)
+        for value in ctx.msg.headers_named("Route")
+        for entry in split_commas(value)
+    ]
 
 
 def _is_ours(ctx: Ctx, parts: UriParts | None) -> bool:
@@ -119,95 +116,32 @@ def _is_ours(ctx: Ctx, parts: UriParts | None) -> bool:
     return parts is not None and ctx.is_myself(parts.host, parts.port)
 
 
-def _has_lr(parts: UriParts | None) -> bool:
-    return parts is not None and parts.param("lr") is not None
-
-
-class _RouteSet:
-    """The Route entries of the message with where each one sits in the bytes."""
-
-    def __init__(self, raw: bytes) -> None:
-        self.raw = raw
-        self.lines = _sipedit.find_headers(_sipedit.scan(raw), "Route")
-        self.entries: list[tuple[int, str]] = [
-            (number, entry)
-            for number, line in enumerate(self.lines)
-            for entry in split_commas(line.value(raw))
-        ]
-
-    def without(self, drop: set[int], append: str | None = None) -> bytes:
-        """The message with entries at positions `drop` removed and `append` added last."""
-        edits: list[tuple[int, int, bytes]] = []
-        for number, line in enumerate(self.lines):
-            kept = [
-                entry
-                for position, (owner, entry) in enumerate(self.entries)
-                if owner == number and position not in drop
-            ]
-            if not kept:
-                edits.append((line.start, line.end, b""))
-            elif len(kept) != sum(1 for owner, _ in self.entries if owner == number):
-                edits.append((line.value_start, line.value_end, _msg.encode(", ".join(kept))))
-        if append is not None:
-            # after the last Route header, or at the top when every Route went away
-            anchor = self.lines[-1].end if self.lines else _sipedit.scan(self.raw).headers_start
-            edits.append((anchor, anchor, _msg.encode(f"Route: <{append}>\r\n")))
-        return _sipedit.splice(self.raw, edits)
-
-
-def _follow(ctx: Ctx, routes: _RouteSet, gone: set[int], new_ruri: str | None = None) -> None:
-    """Drop the entries `gone`, then route to the first remaining one: loose (`$du`), or
-    strict (it becomes the R-URI and the R-URI goes last in the Route set, §16.6 step 6)."""
-    remaining = [i for i in range(len(routes.entries)) if i not in gone]
-    append: str | None = None
-    if remaining:
-        first = remaining[0]
-        uri = _route_uri(routes.entries[first][1])
-        if _has_lr(parse_uri(uri)):
-            ctx.du = uri
-        else:
-            append = new_ruri if new_ruri is not None else ctx.ruri
-            gone = gone | {first}
-            new_ruri = uri
-    # bytes first: they carry the old request line, which the R-URI rewrite then replaces
-    _msg.commit(ctx, routes.without(gone, append=append))
-    if new_ruri is not None:
-        ctx.ruri = new_ruri
-
-
 @export(routes=REQ, module="rr")
 def loose_route(ctx: Ctx) -> int:
     """Follow the Route set: 1 when the next hop came from it, -1 without Route headers
     (or for a preloaded request whose only Route was ours; that Route is removed)."""
-    routes = _RouteSet(_msg.current(ctx))
-    if not routes.entries:
+    routes = _route_uris(ctx)
+    if not routes:
         return -1
-    _state.put(ctx, _ROUTE_PARAMS, None)
     ruri = ctx.ruri_parts
-    if ruri is not None and ruri.user is None and _is_ours(ctx, ruri):
-        # the previous hop was a strict router: the R-URI is our own Record-Route, the
-        # real target travels as the last Route (RFC 3261 §16.4)
-        _state.put(ctx, _ROUTE_PARAMS, ruri.params)
-        last = len(routes.entries) - 1
-        gone = {last}
-        if last > 0 and _is_ours(ctx, parse_uri(_route_uri(routes.entries[0][1]))):
-            gone.add(0)
-        _follow(ctx, routes, gone, new_ruri=_route_uri(routes.entries[last][1]))
-        return 1
-    top = parse_uri(_route_uri(routes.entries[0][1]))
-    if top is None or not _is_ours(ctx, top):
-        _follow(ctx, routes, set())
-        return 1
-    _state.put(ctx, _ROUTE_PARAMS, top.params)
-    gone = {0}
-    # with double Record-Route the second entry is ours as well
-    if len(routes.entries) > 1 and _is_ours(ctx, parse_uri(_route_uri(routes.entries[1][1]))):
-        gone.add(1)
-    if len(gone) == len(routes.entries):
-        _msg.commit(ctx, routes.without(gone))
-        return 1 if ctx.to_tag else -1
-    _follow(ctx, routes, gone)
-    return 1
+    ours: UriParts | None = None
+    preloaded_to_us = False
+    if (
+        _is_ours(ctx, ruri)
+        and ruri is not None
+        and (ruri.user is None or ruri.param("lr") is not None)
+    ):
+        ours = ruri  # a strict router before us put our Record-Route in the R-URI
+    elif _is_ours(ctx, routes[0]):
+        ours = routes[0]
+        # every Route is ours (one, or two with double record-routing) and no dialog yet
+        only_ours = len(routes) <= 2 and all(_is_ours(ctx, uri) for uri in routes)
+        preloaded_to_us = only_ours and not ctx.to_tag
+    rc = api.loose_route(ctx)
+    if rc < 0:
+        return rc
+    _state.put(ctx, _ROUTE_PARAMS, ours.params if ours is not None else None)
+    return -1 if preloaded_to_us else 1
 
 
 @export(routes=REQ, module="rr")
