@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from runtime.api import Branch, Ctx, RouteKind
 from runtime.core.sipfields import UriParts, build_uri, split_hostport
-from stdlib import _msg, _sipedit
+from runtime.sip import SipParseError
 from stdlib._registry import Out, StaticStr, export
 
 ALL = RouteKind.ALL
@@ -294,34 +294,26 @@ def is_myself(ctx: Ctx, host: str, port: int | None = None) -> int:
     return 1 if ctx.is_myself(parsed_host.strip("[]"), wanted_port) else -1
 
 
+_STAMPED_PARAMS = ("received", "rport")
+
+
 @export(routes=ALL, module="core")
 def force_rport(ctx: Ctx) -> int:
-    """Act as if the top Via had `;rport` (RFC 3581): replies go to the source port.
-
-    Done by adding the `rport` parameter to the received top Via, which the send path
-    then fills with the source port, as for a client that asked for it.
-    """
-    if not ctx.msg.is_request:
+    """Act as if the top Via had asked for `rport` (RFC 3581): note the source address
+    and port in it, so replies go back where the request came from (behind a NAT)."""
+    msg = ctx.msg
+    if not msg.is_request:
         return -1
-    raw = _msg.current(ctx)
-    vias = _sipedit.find_headers(_sipedit.scan(raw), "Via")
-    if not vias:
+    try:
+        top = msg.top_via
+    except SipParseError:
         return -1
-    top = vias[0]
-    value = top.value(raw)
-    first_end = _first_unquoted_comma(value)
-    first = value[:first_end]
-    if any(p.strip().split("=")[0].lower() == "rport" for p in first.split(";")[1:]):
-        return 1
-    new_value = first.rstrip() + ";rport" + value[first_end:]
-    return 1 if _msg.commit(ctx, _sipedit.set_value(raw, top, new_value)) else -1
-
-
-def _first_unquoted_comma(text: str) -> int:
-    quoted = False
-    for position, char in enumerate(text):
-        if char == '"':
-            quoted = not quoted
-        elif char == "," and not quoted:
-            return position
-    return len(text)
+    if top is None:
+        return -1
+    if top.rport == ctx.src_port and top.received is not None:
+        return 1  # the runtime already did it on receipt (the client asked for rport)
+    params = [(key, value) for key, value in top.params if key.lower() not in _STAMPED_PARAMS]
+    params += [("received", ctx.src_ip), ("rport", str(ctx.src_port))]
+    msg.remove_top_via()
+    msg.prepend_via(dataclasses.replace(top, params=tuple(params)))
+    return 1

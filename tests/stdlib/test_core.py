@@ -135,10 +135,12 @@ def test_is_myself() -> None:
     assert core.is_myself(ctx, "example.com") == -1
 
 
-def test_force_rport_adds_rport_to_the_top_via_once() -> None:
-    ctx = fresh()
+def test_force_rport_notes_the_source_in_the_top_via_once() -> None:
+    ctx = context(INVITE.replace("198.51.100.7:5062", "10.0.0.2:5060"))[0]  # behind a NAT
     assert core.force_rport(ctx) == 1
-    assert ctx.msg.header("Via") == "SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bK776asdhds;rport"
+    assert ctx.msg.header("Via") == (
+        "SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK776asdhds;received=198.51.100.7;rport=5062"
+    )
     assert core.force_rport(ctx) == 1
     assert ctx.msg.to_bytes().count(b"rport") == 1
 
