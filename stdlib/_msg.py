@@ -10,7 +10,7 @@ through `Ctx.set_message_bytes`, which parses it again.
 from __future__ import annotations
 
 from runtime.api import Ctx
-from runtime.sip.errors import SipParseError
+from runtime.sip import SipParseError
 
 TEXT = "utf-8"
 ERRORS = "surrogateescape"

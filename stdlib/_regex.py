@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _POSIX_CLASSES = {
@@ -47,29 +48,55 @@ class SubstSyntaxError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class VarRef:
+    """A pseudo-variable in a replacement: `$name` or `$name(inner)`, read at each match."""
+
+    name: str
+    inner: str | None
+    text: str
+    """As written, for when the variable cannot be read."""
+
+
+VarReader = Callable[[VarRef], str]
+"""Prints a variable of the replacement (given by the caller, who has the context)."""
+
+ReplacementPart = str | int | VarRef
+
+
+@dataclass(frozen=True, slots=True)
 class Subst:
     """A parsed sed-like `/re/replacement/flags` expression."""
 
     pattern: re.Pattern[str]
-    parts: tuple[str | int, ...]
-    """The replacement: literal text, or an int N for the back-reference `\\N`."""
+    parts: tuple[ReplacementPart, ...]
+    """The replacement: literal text, an int N for the back-reference `\\N`, a variable."""
     replace_all: bool
 
-    def expand(self, match: re.Match[str]) -> str:
-        """The replacement text for one match (an unmatched group expands to nothing)."""
-        return "".join(
-            part if isinstance(part, str) else (match.group(part) or "") for part in self.parts
-        )
+    def expand(self, match: re.Match[str], read: VarReader | None = None) -> str:
+        """The replacement text for one match (an unmatched group expands to nothing;
+        a variable prints as written when no reader is given)."""
+        out: list[str] = []
+        for part in self.parts:
+            if isinstance(part, str):
+                out.append(part)
+            elif isinstance(part, int):
+                out.append(match.group(part) or "")
+            else:
+                out.append(read(part) if read is not None else part.text)
+        return "".join(out)
 
-    def apply(self, text: str) -> tuple[str, int]:
+    def apply(self, text: str, read: VarReader | None = None) -> tuple[str, int]:
         """Substitute in `text`; returns the new text and the number of replacements."""
-        return self.pattern.subn(self.expand, text, count=0 if self.replace_all else 1)
+        return self.pattern.subn(
+            lambda match: self.expand(match, read), text, count=0 if self.replace_all else 1
+        )
 
 
 @functools.lru_cache(maxsize=256)
 def parse_subst(expression: str) -> Subst:
     """Parse `/re/repl/flags` (any delimiter; flags: i ignore case, g global,
-    s newline-sensitive: without it `.` matches a newline and `^`/`$` anchor the whole text)."""
+    s newline-sensitive: without it `.` matches a newline and `^`/`$` anchor the whole text).
+    The replacement may hold `\\N` back-references and `$var`/`$var(inner)` variables."""
     if len(expression) < 3:
         raise SubstSyntaxError(f"`{expression}` is too short for /re/replacement/flags")
     delimiter = expression[0]
@@ -127,12 +154,28 @@ def _split_unescaped(text: str, delimiter: str) -> list[str]:
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\"}
 
 
-def _parse_replacement(text: str) -> tuple[str | int, ...]:
-    parts: list[str | int] = []
+_VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_.]*)(?:\(([^()]*)\))?")
+
+
+def _parse_replacement(text: str) -> tuple[ReplacementPart, ...]:
+    parts: list[ReplacementPart] = []
     literal: list[str] = []
     position = 0
     while position < len(text):
         char = text[position]
+        if char == "$":
+            if text.startswith("$$", position):
+                literal.append("$")
+                position += 2
+                continue
+            variable = _VARIABLE.match(text, position)
+            if variable is not None:
+                if literal:
+                    parts.append("".join(literal))
+                    literal = []
+                parts.append(VarRef(variable.group(1), variable.group(2), variable.group(0)))
+                position = variable.end()
+                continue
         if char == "\\" and position + 1 < len(text):
             following = text[position + 1]
             position += 2

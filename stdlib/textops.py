@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import logging
 
-from runtime.api import Ctx, RouteKind
+from runtime.api import Ctx, RouteKind, fmt
 from stdlib import _msg, _sipedit
-from stdlib._regex import Subst, SubstSyntaxError, compile_regex, parse_subst
+from stdlib._regex import (
+    Subst,
+    SubstSyntaxError,
+    VarReader,
+    VarRef,
+    compile_regex,
+    parse_subst,
+)
 from stdlib._registry import NoExpandStr, Regex, export
 
 R = RouteKind
@@ -40,6 +47,18 @@ def _commit_body(ctx: Ctx, body: str) -> int:
 def _body_text(ctx: Ctx) -> str | None:
     body = ctx.msg.body
     return _msg.decode(body) if body else None
+
+
+def _reader(ctx: Ctx) -> VarReader:
+    """Prints a replacement's variable from this run; an unknown one stays as written."""
+
+    def read(ref: VarRef) -> str:
+        try:
+            return fmt(ctx.pv_get(ref.name, ref.inner))
+        except LookupError:
+            return ref.text
+
+    return read
 
 
 def _subst(expression: str) -> Subst | None:
@@ -155,7 +174,7 @@ def subst(ctx: Ctx, expression: NoExpandStr) -> int:
     if parsed is None:
         return -1
     first_line, rest = _split(ctx)
-    edited, count = parsed.apply(rest)
+    edited, count = parsed.apply(rest, _reader(ctx))
     if not count:
         return -1
     return _commit_text(ctx, first_line, edited)
@@ -167,7 +186,7 @@ def subst_body(ctx: Ctx, expression: NoExpandStr) -> int:
     body = _body_text(ctx)
     if parsed is None or body is None:
         return -1
-    edited, count = parsed.apply(body)
+    edited, count = parsed.apply(body, _reader(ctx))
     if not count:
         return -1
     return _commit_body(ctx, edited)
@@ -180,7 +199,7 @@ def subst_uri(ctx: Ctx, expression: NoExpandStr) -> int:
     uri = ctx.ruri
     if parsed is None or uri is None:
         return -1
-    edited, count = parsed.apply(uri)
+    edited, count = parsed.apply(uri, _reader(ctx))
     if not count or not edited:
         return -1
     ctx.ruri = edited
@@ -193,7 +212,7 @@ def subst_user(ctx: Ctx, expression: NoExpandStr) -> int:
     parsed = _subst(expression)
     if parsed is None or ctx.ruri_parts is None:
         return -1
-    edited, count = parsed.apply(ctx.ruri_user or "")
+    edited, count = parsed.apply(ctx.ruri_user or "", _reader(ctx))
     if not count:
         return -1
     ctx.ruri_user = edited or None

@@ -140,3 +140,21 @@ def test_regex_parameters_are_case_insensitive_and_line_anchored() -> None:
     assert pattern.search("From: x\nTO: bob\nCSeq: 1")
     assert compile_regex("[[:space:]]x").search("a\tx")
     assert compile_regex("abc") is compile_regex("abc")  # compiled once
+
+
+def test_subst_replacement_reads_variables_at_each_call() -> None:
+    ctx, _ = context(INVITE)
+    ctx.var_set("cc", "49")
+    assert subst_uri(ctx, "/^sip:00[0-9][0-9]([0-9]+)@(.*)$/sip:+$var(cc)\\1@$fd/") == 1
+    assert ctx.ruri == "sip:+49301234@example.org"
+    ctx.avp_push("tag", "x1")
+    assert subst(ctx, "/^(User-Agent: [^\\r]*)/\\1 [$avp(tag)] $$5/s") == 1
+    assert ctx.msg.header("User-Agent") == "OldPhone/1.0 (build 77) [x1] $5"
+
+
+def test_subst_keeps_unknown_variables_as_written() -> None:
+    parsed = parse_subst("/a/$nosuch(x)-$$/")
+    assert parsed.apply("a") == ("$nosuch(x)-$", 1)
+    ctx, _ = context(INVITE)
+    assert subst_user(ctx, "/^00/$no_such_var_here/") == 1
+    assert ctx.ruri_user == "$no_such_var_here49301234"
