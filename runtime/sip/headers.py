@@ -176,8 +176,34 @@ def parse_via_list(text: str, offset: int = 0) -> list[Via]:
     return [parse_via(item, offset + at) for at, item in split_list(text)]
 
 
+# `SIP/2.0/UDP host:port;params` without LWS or IPv6: matched at once.
+_SIMPLE_VIA = re.compile(
+    r"(SIP/2\.0)/([A-Za-z]+) ([A-Za-z0-9_\-.]+)(?::([0-9]{1,5}))?((?:;[^;,\s\"]+)*)"
+)
+# `"Display" <uri>;params`, `Token Display <uri>;params` or `<uri>;params` with no
+# escapes in the display name and no LWS in the parameters.
+_SIMPLE_NAME_ADDR = re.compile(
+    r"(?:\"([^\"\\]*)\" *|([A-Za-z0-9\-.!%*_+`'~ ]*))<([^<>\s\"]+)>((?:;[^;\s\"<>]+)*)"
+)
+_VIA_CHECKED_PARAMS = frozenset({"ttl", "rport", "branch", "received", "maddr"})
+
+
 def parse_via(text: str, offset: int = 0) -> Via:
     """One via-parm; LWS is allowed around '/', ':', ';' and '=' (RFC 4475 wsinv)."""
+    simple = _SIMPLE_VIA.fullmatch(text)
+    if simple is not None:
+        protocol, transport, host, port_text, param_text = simple.groups()
+        port = int(port_text) if port_text is not None else None
+        if port is None or port <= 65535:
+            params = parse_params(param_text, offset + simple.start(5)) if param_text else ()
+            via = Via(protocol, transport, host, port, params)
+            _check_via_params(via, offset + simple.start(5))
+            return via
+    return parse_via_general(text, offset)
+
+
+def parse_via_general(text: str, offset: int = 0) -> Via:
+    """`parse_via` without the fast path (every via-parm shape; tests compare the two)."""
     semicolon = text.find(";")
     head = text if semicolon < 0 else text[:semicolon]
     parts = head.split("/", 2)
@@ -205,6 +231,8 @@ def parse_via(text: str, offset: int = 0) -> Via:
 def _check_via_params(via: Via, offset: int) -> None:
     for key, value in via.params:
         lowered = key.lower()
+        if lowered not in _VIA_CHECKED_PARAMS:
+            continue
         if lowered == "ttl" and (value is None or not is_digits(value) or int(value) > 255):
             raise SipParseError("Via ttl must be 0-255", offset)
         if lowered == "rport" and value is not None and not is_digits(value):
@@ -218,11 +246,28 @@ def parse_name_addr(text: str, offset: int = 0, *, require_brackets: bool = Fals
 
     A token display name glued to '<' (`caller<sip:...>`) is accepted (RFC 4475 lwsdisp).
     """
+    simple = _SIMPLE_NAME_ADDR.fullmatch(text)
+    if simple is not None:
+        quoted, words, uri_text, param_text = simple.groups()
+        uri = parse_uri(uri_text, offset + simple.start(3))
+        params = parse_params(param_text, offset + simple.start(4)) if param_text else ()
+        if quoted is not None:
+            display: str | None = quoted
+        else:
+            display = " ".join(words.split()) or None
+        return NameAddr(display, uri, params, bracketed=True)
+    return parse_name_addr_general(text, offset, require_brackets=require_brackets)
+
+
+def parse_name_addr_general(
+    text: str, offset: int = 0, *, require_brackets: bool = False
+) -> NameAddr:
+    """`parse_name_addr` without the fast path (tests compare the two)."""
     stripped = text.strip()
     if not stripped:
         raise SipParseError("empty address", offset)
     lead = offset + text.find(stripped[0])
-    display: str | None = None
+    display = None
     if stripped[0] == '"':
         end = closing_quote(stripped, 0)
         if end < 0:

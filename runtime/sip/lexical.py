@@ -124,12 +124,25 @@ def split_list(text: str) -> list[tuple[int, str]]:
     return pieces
 
 
+# The common shape, `;name=value;flag` with token names and token/host values and no
+# LWS: one regex match instead of the general per-parameter checks below.
+_SIMPLE_PARAMS = re.compile(r"(?:;[A-Za-z0-9\-.!%*_+`'~]+(?:=[A-Za-z0-9\-.!%*_+`'~:\[\]]+)?)+")
+
+
 def parse_params(text: str, offset: int = 0) -> Params:
     """Parse `;name[=value]` pairs; `text` is empty or starts (after LWS) with ';'.
 
     LWS around ';' and '=' is allowed (RFC 3261 SEMI / EQUAL); values may be tokens,
     hosts or quoted strings (kept with their quotes).
     """
+    if _SIMPLE_PARAMS.fullmatch(text) is not None:
+        pairs = [piece.partition("=") for piece in text[1:].split(";")]
+        return tuple([(name, value if equals else None) for name, equals, value in pairs])
+    return parse_params_general(text, offset)
+
+
+def parse_params_general(text: str, offset: int = 0) -> Params:
+    """`parse_params` without the fast path (tests compare the two)."""
     stripped = text.strip()
     if not stripped:
         return ()
