@@ -45,10 +45,10 @@ def route_main(ctx: Ctx) -> int:  # proxy.cfg:1 route
 ROUTES = RouteTable(main=route_main)
 
 __sipc_linemap__ = {
-    10: ("proxy.cfg", 6, "route"),
     30: ("proxy.cfg", 1, "route"),
     31: ("proxy.cfg", 2, "route"),
     32: ("proxy.cfg", 3, "route"),
+    34: ("proxy.cfg", 6, "route"),
     35: ("proxy.cfg", 7, "route"),
     40: ("proxy.cfg", 11, "route"),
 }

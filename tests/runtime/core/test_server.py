@@ -1,0 +1,85 @@
+"""Server start-up and stop: bind failures, startup and timer routes, stats on exit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from runtime.api import Ctx, RouteKind, RouteTable, TimerRoute
+from runtime.server import EXIT_STARTUP_FAILURE, Server, ServerOptions, serve
+from runtime.transport.socketinfo import parse_listen
+
+
+def test_a_socket_in_use_is_exit_code_3_with_a_clear_message(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        code = serve(RouteTable(), [f"udp:127.0.0.1:{port}"])
+    assert code == EXIT_STARTUP_FAILURE == 3
+    assert f"sipc: cannot bind udp:127.0.0.1:{port}: address already in use" in capsys.readouterr().err
+
+
+def test_a_bad_socket_definition_is_exit_code_3(capsys: pytest.CaptureFixture[str]) -> None:
+    assert serve(RouteTable(), ["udp:not-an-ip:5060"]) == 3
+    assert "sipc: `not-an-ip` is not an IP address" in capsys.readouterr().err
+
+
+async def test_startup_timer_and_request_routes_then_stop(tmp_path: Path) -> None:
+    events: list[str] = []
+    ticked = asyncio.Event()
+
+    def startup(ctx: Ctx) -> int:
+        events.append(f"startup {ctx.kind.name}")
+        return 1
+
+    def every_tick(ctx: Ctx) -> int:
+        events.append(f"timer {ctx.kind.name}")
+        ticked.set()
+        return 1
+
+    def main(ctx: Ctx) -> int:
+        assert ctx.kind is RouteKind.REQUEST
+        return ctx.send_reply(200, "Fine")
+
+    routes = RouteTable(
+        main=main, startup=startup, timers=[TimerRoute("tick", 0.01, every_tick)]
+    )
+    stats_file = tmp_path / "stats.json"
+    server = Server(routes, ServerOptions(stats_file=str(stats_file)))
+    [info] = await server.start([parse_listen("udp:127.0.0.1:0")])
+    assert events == ["startup STARTUP"]
+    async with asyncio.timeout(5):
+        await ticked.wait()
+    assert "timer TIMER" in events
+
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    peer.bind(("127.0.0.1", 0))
+    peer.settimeout(5)
+    port = peer.getsockname()[1]
+    try:
+        peer.sendto(
+            (
+                f"OPTIONS sip:127.0.0.1:{info.port} SIP/2.0\r\n"
+                f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-srv\r\n"
+                "From: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:s@127.0.0.1>\r\n"
+                "Call-ID: srv-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+            ).encode(),
+            ("127.0.0.1", info.port),
+        )
+        answer = await asyncio.to_thread(peer.recv, 4096)
+    finally:
+        peer.close()
+    assert answer.startswith(b"SIP/2.0 200 Fine\r\n")
+
+    await server.stop()
+    ticks = events.count("timer TIMER")
+    await asyncio.sleep(0.05)
+    assert events.count("timer TIMER") == ticks  # no tick after stop
+    stats = json.loads(stats_file.read_text())
+    assert stats["requests"] == 1 and stats["sent"] == 1 and stats["malformed"] == 0
