@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import fnmatch
+import functools
 import re
 
 from runtime.api import Ctx, RouteKind
@@ -196,6 +197,7 @@ def is_privacy(ctx: Ctx, privacy_type: str) -> int:
 # ---------------------------------------------------------------------------- method, body
 
 
+@functools.lru_cache(maxsize=256)
 def method_list(names: str) -> frozenset[str]:
     """`"INVITE|BYE"` (a comma works too) as a set of upper-case method names."""
     return frozenset(part.strip().upper() for part in re.split(r"[|,]", names) if part.strip())
