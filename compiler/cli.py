@@ -125,3 +125,7 @@ def explain(code: str | None) -> None:
 from runtime.cli import sip_group  # noqa: E402  (the `sipc sip` tools live with the runtime)
 
 main.add_command(sip_group)
+
+from compiler.fmt_command import fmt_command  # noqa: E402
+
+main.add_command(fmt_command)
