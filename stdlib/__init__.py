@@ -4,6 +4,7 @@ Importing `stdlib` imports every implemented module, so `REGISTRY` is complete.
 """
 
 from stdlib import _modules, cfgutils, core, maxfwd, rr, signaling, sipmsgops, sl, textops
+from stdlib._handles import PvHandle
 from stdlib._modules import MODPARAMS, modparam_spec, set_modparam
 from stdlib._registry import (
     MODULES,
@@ -28,6 +29,7 @@ __all__ = [
     "ModparamSpec",
     "ParamKind",
     "ParamSpec",
+    "PvHandle",
     "UnsupportedSpec",
     "_modules",
     "cfgutils",

@@ -254,3 +254,21 @@ def test_modparams_validate_and_default() -> None:
     with pytest.raises(ModparamError, match="no parameter"):
         set_modparam("rr", "no_such_param", 1)
     assert stdlib.modparam_spec("sl", "enable_stats") is not None
+
+
+def test_pv_handles_serve_as_out_and_var_parameters() -> None:
+    from stdlib import PvHandle, core
+    from stdlib.testing import context
+
+    ctx, _ = context(
+        "OPTIONS sip:b@example.com SIP/2.0\nVia: SIP/2.0/UDP 198.51.100.7;branch=z9hG4bKh\n"
+        "From: <sip:a@example.org>;tag=1\nTo: <sip:b@example.com>\nCall-ID: h\nCSeq: 1 OPTIONS\n"
+        "Content-Length: 0\n\n"
+    )
+    assert core.pv_printf(ctx, PvHandle(ctx, "var", "greeting"), "hello") == 1
+    assert ctx.var_get("greeting") == "hello"
+    seconds, micros = PvHandle(ctx, "avp", "t"), PvHandle(ctx, "avp", "t")
+    assert core.get_timestamp(ctx, seconds, micros) == 1
+    listed: Var = PvHandle(ctx, "avp", "t")
+    assert len(listed.values()) == 2  # an AVP keeps every value written to it
+    assert isinstance(listed.get(), int)
