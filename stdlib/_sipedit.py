@@ -1,8 +1,8 @@
 """Edits on the bytes of a SIP message: find header lines, insert, remove, rewrite.
 
 The stdlib functions that change headers in ways the script context has no verb for
-(insert at the top, insert after another header, patch a value in place, regex over the
-message, a new body) work here on the raw message and hand the result back to be parsed
+(insert text at the top or after another header, patch one value in place, a regex
+over the message) work here on the raw message and hand the result back to be parsed
 again. Pure functions over bytes: no parsing beyond line boundaries and header names.
 """
 
@@ -169,21 +169,3 @@ def set_value(raw: bytes, line: HeaderLine, value: str) -> bytes:
         raw, [(line.value_start, line.value_end, value.encode("utf-8", "surrogateescape"))]
     )
 
-
-def replace_body(raw: bytes, body: bytes) -> bytes:
-    """Swap the body and make Content-Length (added if missing) tell its new size."""
-    layout = scan(raw)
-    head = raw[: layout.body_start]
-    lengths = find_headers(layout, "Content-Length")
-    size = str(len(body)).encode("ascii")
-    if lengths:
-        edits = [(lengths[0].value_start, lengths[0].value_end, size)]
-        edits += [(line.start, line.end, b"") for line in lengths[1:]]
-        head = splice(head, edits)
-    else:
-        head = splice(
-            head, [(layout.headers_end, layout.headers_end, b"Content-Length: " + size + CRLF)]
-        )
-    if layout.body_start == layout.headers_end:
-        head += CRLF  # the message had no blank line after its headers
-    return head + body
