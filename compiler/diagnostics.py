@@ -83,6 +83,7 @@ CODES: dict[str, CodeInfo] = {
         "warning", "a statement after `exit`, `return`, `drop` or `async()` never runs"
     ),
     "break-outside-loop": CodeInfo("error", "`break` outside `while`, `for` or `switch`"),
+    "removed-function": CodeInfo("error", "a 2.x function that 3.x renamed or removed"),
     "bare-word": CodeInfo("error", "an unquoted word as a function argument (2.x syntax)"),
     "regex-operand": CodeInfo("error", "`=~`/`!~` need a string or a variable on the right"),
     "switch-default": CodeInfo(

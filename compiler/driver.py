@@ -31,5 +31,5 @@ def analyze(path: str, *, text: str | None = None, display: str | None = None) -
         result = parse_text(text, display or path, path=path)
     diagnostics = list(result.diagnostics)
     if result.script is not None:
-        diagnostics.extend(checks.check(result.script))
+        diagnostics.extend(checks.check(result.script, partial=result.partial))
     return Analysis(result, diagnostics)

@@ -53,6 +53,8 @@ class ParseResult:
     diagnostics: list[Diagnostic]
     source_map: SourceMap
     comments: list[Comment] = field(default_factory=list)
+    # True when items with syntax errors were left out of `script`.
+    partial: bool = False
 
     @property
     def ok(self) -> bool:
@@ -99,14 +101,14 @@ def parse_text(
             make(prob.code, smap.span(line, col, eline, ecol), prob.message, help=prob.help)
         )
     comments = scanned.comments if not inline_includes else []
-    tree, syntax_errors = _parse_with_recovery(scanned.code, smap)
+    tree, syntax_errors, partial = _parse_with_recovery(scanned.code, smap)
     diagnostics.extend(syntax_errors)
     if tree is None:
         return ParseResult(None, diagnostics, smap, comments)
     builder = _Builder(smap)
     script = builder.transform(tree)
     diagnostics.extend(builder.diagnostics)
-    return ParseResult(script, diagnostics, smap, comments)
+    return ParseResult(script, diagnostics, smap, comments, partial=partial)
 
 
 class _LineIndex:
@@ -192,20 +194,24 @@ _RESTART = re.compile(
 )
 
 
-def _parse_with_recovery(code: str, smap: SourceMap) -> tuple[Tree[Token] | None, list[Diagnostic]]:
-    """Parse; after an error that local repair cannot fix, go on from the next top-level item.
+def _parse_with_recovery(
+    code: str, smap: SourceMap
+) -> tuple[Tree[Token] | None, list[Diagnostic], bool]:
+    """Parse; set aside each top-level item that local repair cannot fix, and parse the rest.
 
     Local repair covers the commonest mistake, a missing `;` at the end of a line: the
-    parser gets the `;` it wanted and goes on, so every missing one in a route is reported.
-    Any other error ends that attempt, and parsing starts again at the next line that begins
-    a route, `loadmodule`, `modparam` or `name =` at column 1, with the text before it blanked
-    so positions do not move. So a run reports one error per broken item, up to
-    MAX_SYNTAX_ERRORS.
+    parser gets the `;` it wanted and goes on, so every missing one is reported. Any other
+    error sets aside the top-level item it is in: the text from the line that began that
+    item to the next line that begins one (a route, `loadmodule`, `modparam` or `name =` at
+    column 1) is blanked, positions unchanged, and the file is parsed again. So a run reports
+    one error per broken item, up to MAX_SYNTAX_ERRORS, and the items that are fine still
+    make a (partial) tree for the other checks. Returns the tree, the errors, and whether
+    items were set aside.
     """
     errors: list[Diagnostic] = []
+    seen: set[tuple[str, int, int, str]] = set()
     text = code
-    first_tree: Tree[Token] | None = None
-    attempt = 0
+    partial = False
     while True:
         rec = _Recovery(smap, text)
         tree: Tree[Token] | None
@@ -218,29 +224,38 @@ def _parse_with_recovery(code: str, smap: SourceMap) -> tuple[Tree[Token] | None
             rec.errors.append(
                 make("syntax", smap.span(1, 1, 1, 2), "the script is nested too deeply to read")
             )
-            tree = None
-        if attempt == 0:
-            first_tree = tree
-        errors.extend(rec.errors)
-        attempt += 1
+            return None, errors + rec.errors, partial
+        for d in rec.errors:
+            key = (d.span.file, d.span.line, d.span.col, d.message)
+            if key not in seen:
+                seen.add(key)
+                errors.append(d)
         if tree is not None or len(errors) >= MAX_SYNTAX_ERRORS or rec.stop_offset is None:
-            break
-        restart = _RESTART.search(code, _next_line(code, rec.stop_offset))
-        if restart is None:
-            break
-        text = _blank_before(code, restart.start())
-    # A first attempt that only needed `;` repairs still gives a usable tree.
-    return first_tree, errors[:MAX_SYNTAX_ERRORS]
+            return tree, errors[:MAX_SYNTAX_ERRORS], partial
+        start, end = _item_around(code, rec.stop_offset)
+        blanked = _blank(text, start, end)
+        if blanked == text:
+            return None, errors[:MAX_SYNTAX_ERRORS], partial
+        text, partial = blanked, True
+
+
+def _item_around(code: str, offset: int) -> tuple[int, int]:
+    """The top-level item holding `offset`: from its first line to the next item's."""
+    start = 0
+    for m in _RESTART.finditer(code, 0, offset + 1):
+        start = m.start()
+    nxt = _RESTART.search(code, _next_line(code, offset))
+    return start, nxt.start() if nxt else len(code)
+
+
+def _blank(code: str, start: int, end: int) -> str:
+    middle = "".join("\n" if c == "\n" else " " for c in code[start:end])
+    return code[:start] + middle + code[end:]
 
 
 def _next_line(code: str, offset: int) -> int:
     nl = code.find("\n", offset)
     return len(code) if nl < 0 else nl + 1
-
-
-def _blank_before(code: str, offset: int) -> str:
-    head = "".join("\n" if c == "\n" else " " for c in code[:offset])
-    return head + code[offset:]
 
 
 class _Recovery:

@@ -14,6 +14,20 @@ _SIGNED = re.compile(
     r"^[+-]?\s*(0[xX][0-9a-fA-F]+|[0-9]+|yes|no|true|false|on|off|enable|disable)$"
 )
 _STRING = re.compile(r"""^("(?:[^"\\]|\\.)*"|'[^']*')$""")
+# `socket = udp:10.0.0.1:5060-5070,5080 as 1.2.3.4:5060 use_workers 4 tag pub anycast`:
+# 3.x wants the protocol; `listen` still takes a bare host.
+_HOST = r"""(?:\*|\[[0-9a-fA-F:.]+\]|"[^"]*"|[A-Za-z0-9_.-]+)"""
+_PORTS = r"(?:\*|[0-9]+(?:-[0-9]+)?(?:,[0-9]+(?:-[0-9]+)?)*)"
+_SOCKET_PARAM = (
+    r"(?:as\s+" + _HOST + r"(?::[0-9]+)?|use_workers\s+[0-9]+|tos\s+\S+|tag\s+\S+"
+    r"|use_auto_scaling_profile\s+\S+|anycast|ANYCAST|frag|FRAG|reuse_port|REUSE_PORT"
+    r"|accept_subdomain|ACCEPT_SUBDOMAIN|allow_proxy_protocol|send_proxy_protocol|proxy_protocol)"
+)
+_SOCKET = re.compile(
+    r"^(?:[A-Za-z_0-9]+:" + _HOST + r"(?::" + _PORTS + r")?|bond:\S+\s*\{.*\})"
+    r"(?:\s+" + _SOCKET_PARAM + r")*$",
+    re.S,
+)
 # `udp_workers = 4 use_auto_scaling_profile PROFILE`
 _WORKERS = re.compile(r"^[0-9]+(\s+use_auto_scaling_profile\s+[A-Za-z][A-Za-z0-9_]*)?$")
 
@@ -57,6 +71,15 @@ def _check_one(p: ast.GlobalParam) -> list[Diagnostic]:
                 help=f"write `{new} = ...`",
             )
         )
+    elif "3" not in versions and "4" not in versions:
+        out.append(
+            make(
+                "deprecated-global",
+                name_span,
+                f"`{p.name}` was removed in OpenSIPS 3.0",
+                help="OpenSIPS 3.x rejects the script; delete the line",
+            )
+        )
     elif "3" not in versions and "4" in versions:
         out.append(
             make(
@@ -76,6 +99,18 @@ def _check_one(p: ast.GlobalParam) -> list[Diagnostic]:
         ok = bool(_SIGNED.match(value))
     elif kind == "string":
         ok = bool(_STRING.match(value))
+    elif p.name == "socket" and not _SOCKET.match(value):
+        out.append(
+            make(
+                "global-value",
+                p.value_span,
+                f"`socket = {value}` is not a socket definition",
+                help="write `socket = PROTO:HOST[:PORT]`, e.g. `socket = udp:"
+                + (value if ":" not in value else "127.0.0.1:5060")
+                + "`",
+            )
+        )
+        return out
     if not ok:
         expected = {
             "number": "a number or yes/no",

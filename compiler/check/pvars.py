@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from compiler import ast
 from compiler.check.walk import iter_nodes, string_pvars
-from compiler.diagnostics import Diagnostic, make
+from compiler.diagnostics import Diagnostic, Note, make
 from runtime.core.pvspec import (
     PV_SPECS,
     TRANSFORM_SPECS,
@@ -22,16 +22,31 @@ from runtime.core.pvspec import (
 
 _ALL_PV_NAMES = sorted({*PV_SPECS, *(a for s in PV_SPECS.values() for a in s.aliases)})
 _ITERATORS = ("var", "avp", "json")
+# Modules whose variables the table lists in full (spec/functions.md and spec/pseudo-variables.md
+# §3), and modules that define none. A script that loads any other module may use variables
+# sipc has no table for: an unknown name is then a warning, not an error.
+CATALOGUED_MODULES = frozenset(
+    "sl signaling tm rr maxfwd registrar usrloc sipmsgops textops cfgutils sqlops avpops dialog "
+    "auth auth_db dispatcher event_routing rest_client exec uac uac_auth nathelper pike "
+    "proto_udp proto_tcp proto_tls proto_ws proto_wss proto_sctp mi_fifo mi_http mi_datagram "
+    "httpd db_mysql db_postgres db_sqlite db_text db_unixodbc db_berkeley db_flatstore "
+    "acc_db tls_mgm tls_openssl uri domain alias_db group permissions json".split()
+)
+# Transformation classes that modules add; sipc cannot check their names yet.
+MODULE_TRANSFORM_CLASSES = {"rest": "rest_client", "json": "json", "xml": "xml", "b64": "core"}
 
 
 def check(script: ast.Script) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     seen: set[int] = set()
+    unknown_modules = sorted(
+        {i.module for i in script.items if isinstance(i, ast.LoadModule)} - CATALOGUED_MODULES
+    )
     for pv in _all_pvars(script):
         if id(pv) in seen:
             continue
         seen.add(id(pv))
-        out.extend(_check_pv(pv))
+        out.extend(_check_pv(pv, unknown_modules))
     for node in iter_nodes(script):
         if isinstance(node, ast.Assign):
             out.extend(_check_write(node.target))
@@ -84,7 +99,7 @@ def _nested(s: ast.StringLit) -> Iterator[ast.PVar]:
         yield from (n for n in iter_nodes(pv) if isinstance(n, ast.PVar))
 
 
-def _check_pv(pv: ast.PVar) -> list[Diagnostic]:
+def _check_pv(pv: ast.PVar, unknown_modules: list[str]) -> list[Diagnostic]:
     if not pv.name:
         return []  # the parser already said it cannot read it
     spec = lookup_pv(pv.name)
@@ -94,6 +109,18 @@ def _check_pv(pv: ast.PVar) -> list[Diagnostic]:
         hint = f"did you mean `${close[0]}`?" if close else None
         if pv.name.startswith(("avp", "var")) and pv.name[3:4] in ("[", "{"):
             hint = "indexes and transformations need the wrapped form: `$(avp(name)[1])`"
+        if unknown_modules:
+            mods = ", ".join(f"`{m}`" for m in unknown_modules)
+            return [
+                make(
+                    "unknown-variable",
+                    pv.span,
+                    f"unknown variable `${pv.name}`",
+                    help=hint,
+                    notes=[Note(f"it may come from {mods}, whose variables sipc does not know")],
+                    severity="warning",
+                )
+            ]
         return [make("unknown-variable", pv.span, f"unknown variable `${pv.name}`", help=hint)]
     if spec.inner == "required" and pv.inner is None:
         out.append(
@@ -122,6 +149,8 @@ def _check_pv(pv: ast.PVar) -> list[Diagnostic]:
 
 def _check_transform(tr: ast.Transform, pv: ast.PVar) -> list[Diagnostic]:
     spec = lookup_transform(tr.name)
+    if spec is None and tr.name.split(".", 1)[0] in MODULE_TRANSFORM_CLASSES:
+        return []  # a module's transformation: its names are not catalogued yet
     if spec is None:
         close = difflib.get_close_matches(tr.name, list(TRANSFORM_SPECS), n=1, cutoff=0.6)
         return [
