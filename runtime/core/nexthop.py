@@ -65,7 +65,9 @@ def resolve_host(host: str) -> str | None:
     return str(infos[0][4][0]) if infos else None
 
 
+@functools.lru_cache(maxsize=4096)
 def next_hop(target: str) -> NextHop | None:
+    """The address to send to for a target; cached, as calls reuse the same few targets."""
     parsed = parse_target(target)
     if parsed is None:
         return None

@@ -1,6 +1,6 @@
 """The request and reply pipeline: the only place that calls compiled routes.
 
-Request: structural parse -> sanity (RFC 3261 rules a proxy must enforce, else 400) ->
+Request: structural parse -> sanity (`sanity.py`: what a proxy must reject, with a 400) ->
 `received`/`rport` on the top Via (RFC 3261 §18.2.1, RFC 3581) -> the main route. The
 script sends (`forward()`, `send_reply()`) or the request is dropped when the route ends.
 
@@ -28,6 +28,7 @@ from runtime.core.ctx import Ctx
 from runtime.core.log import current_call_id
 from runtime.core.nexthop import next_hop, resolve_host
 from runtime.core.replies import salvage_bad_request, stateless_branch, stateless_to_tag
+from runtime.core.sanity import check_message
 from runtime.core.script import RouteFn, RouteKind, RouteTable, ScriptDrop, ScriptExit
 from runtime.sip import Request, Response, SipParseError, Via, parse_message
 from runtime.transport.socketinfo import SocketInfo
@@ -116,7 +117,7 @@ class Pipeline:
             self._reject_malformed(data, source, exc)
             return
         try:
-            msg.validate(datagram=source.connection is None)
+            check_message(msg, datagram=source.connection is None)
         except SipParseError as exc:
             self._reject_malformed(data, source, exc, msg)
             return
@@ -327,11 +328,14 @@ class Pipeline:
                 msg.set_max_forwards(hops - 1)
             ctx.maxfwd_done = True
         branch = stateless_branch(msg, f"{hop.proto}:{hop.ip}:{hop.port}|{msg.ruri_text}")
-        msg.prepend_via(f"SIP/2.0/{hop.proto.upper()} {socket.hostport};branch={branch}")
         if hop.proto != "udp":
             msg.ensure_content_length()
+        # our Via goes in as the first header line of the bytes sent, not into the
+        # message: it is then the topmost Via, and a second forward() does not stack it
         data = msg.to_bytes()
-        msg.remove_top_via()  # a second forward() in this run must not stack our Via
+        head_end = data.index(b"\r\n") + 2
+        via = f"Via: SIP/2.0/{hop.proto.upper()} {socket.hostport};branch={branch}\r\n"
+        data = b"".join((data[:head_end], via.encode(), data[head_end:]))
         ctx.sent = True
         return 1 if sender.send(hop.proto, hop.ip, hop.port, data, socket) else -1
 
