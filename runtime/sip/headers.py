@@ -59,7 +59,7 @@ def canonical_name(name: str) -> str:
     return COMPACT_FORMS.get(lowered, lowered)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Via:
     """One via-parm: `SIP/2.0/UDP host:port;branch=...;received=...;rport`."""
 
@@ -118,7 +118,7 @@ class Via:
         return f"{self.protocol}/{self.transport} {self.sent_by}{format_params(self.params)}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NameAddr:
     """From, To, Contact, Route, Record-Route entry: display name, URI, header params.
 
@@ -160,7 +160,7 @@ class NameAddr:
         return f"{display}<{self.uri}>{format_params(self.params)}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CSeq:
     number: int
     method: str

@@ -21,6 +21,12 @@ A header value is decoded (UTF-8, undecodable octets kept as surrogates) and par
 the first time something reads it, and the parsed value is cached; a proxy that reads
 Via, To and CSeq pays for those three only.
 
+Parsed values (`Via`, `NameAddr`, `SipURI`, `CSeq`) are slotted dataclasses, not
+frozen ones: construction is on the hot path and a frozen dataclass costs about four
+times as much to build. They are cached and shared between readers, so treat them as
+values: make a changed copy with `dataclasses.replace` (or `SipURI.replace`), never
+assign to their fields.
+
 Edits (`prepend_via`, `remove_top_via`, `set_max_forwards`, `add_header`,
 `remove_header`, `set_ruri`, `set_body`, ...) insert, drop or replace whole lines and
 drop the caches of the headers they touch. `to_bytes()` returns the received bytes when

@@ -38,7 +38,7 @@ def unescape(text: str) -> str:
     return _percent_decode(text, errors="surrogateescape")
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False)
 class SipURI:
     """sip: or sips: URI. `host` keeps IPv6 brackets; `port` is None when absent."""
 
@@ -114,7 +114,7 @@ class SipURI:
         return hash((self.scheme.lower(), self.user_unescaped, self.host.lower(), self.port))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TelURI:
     """tel: URI (RFC 3966): the number (global `+...` or local) and its parameters."""
 
@@ -144,7 +144,7 @@ class TelURI:
         return f"{self.scheme}:{self.number}{format_params(self.params)}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OpaqueURI:
     """A URI of a scheme we do not interpret (RFC 4475 unkscm): kept as written."""
 

@@ -10,11 +10,15 @@ datagram, a Request-URI without LWS or embedded headers. Max-Forwards may be mis
 
 from __future__ import annotations
 
+import re
+
 from runtime.sip.errors import SipParseError
 from runtime.sip.lexical import first_whitespace, has_whitespace, is_token
 from runtime.sip.message import Message, Request
 from runtime.sip.uri import SipURI
 
+# A header line starts with a token name, optional SP/HT, then ':' (RFC 3261 §7.3.1).
+_HEADER_NAME = re.compile(rb"[A-Za-z0-9\-.!%*_+`'~]+[ \t]*:")
 MAX_CSEQ = 2**31  # RFC 3261 §8.1.1.5: the sequence number must be less than 2**31
 _MANDATORY = (("to", "To"), ("from", "From"), ("call-id", "Call-ID"), ("cseq", "CSeq"))
 
@@ -67,13 +71,12 @@ def _check_start_line(msg: Message) -> None:
 
 def _check_header_lines(msg: Message) -> None:
     for i, line in enumerate(msg._lines):
+        if _HEADER_NAME.match(line) is None:
+            raise SipParseError(f"bad header name {msg._name_at(i)!r}", msg.line_offset(i))
         if b"\r" in line or b"\n" in line:
             unfolded = line.replace(b"\r\n ", b"").replace(b"\r\n\t", b"")
             if b"\r" in unfolded or b"\n" in unfolded:
                 raise SipParseError("bare CR or LF inside a header", msg.line_offset(i))
-        name = msg._name_at(i)
-        if not is_token(name):
-            raise SipParseError(f"bad header name {name!r}", msg.line_offset(i))
 
 
 def _section_end(msg: Message) -> int:
