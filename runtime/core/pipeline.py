@@ -318,6 +318,9 @@ class Pipeline:
         if socket is None:
             log.warning("no %s socket to forward to %s", hop.proto, hop.ip)
             return -1
+        if (hop.ip, hop.port) in self._myself:
+            log.warning("not forwarding %s to ourselves (%s:%d)", msg.method, hop.ip, hop.port)
+            return -1
         if not ctx.maxfwd_done:
             hops = msg.max_forwards
             if hops is None:

@@ -259,3 +259,39 @@ def test_loose_route_strict_router_cases() -> None:
         (1, "sip:10.2.2.2", None, "<sip:bob@10.1.1.1>"),
         (-1, "sip:bob@127.0.0.2:5070", None, None),
     ]
+
+
+def test_no_forward_to_ourselves_and_sanity_rejects() -> None:
+    pipeline, sender = make_pipeline(RouteTable(main=forward_route))
+    source = Source(UDP, "10.0.0.1", 5062)
+    pipeline.receive(request(ruri="sip:x@127.0.0.1:5060"), source)
+    assert not sender.sent
+    broken = [
+        request().replace(b"From: <sip:alice@a.example>;tag=f1\r\n", b""),
+        request().replace(b"Max-Forwards: 70", b"Max-Forwards: 300"),
+        request().replace(b"Content-Length: 0", b"Content-Length: 50"),
+        request().replace(b"CSeq: 1 INVITE", b"CSeq: x INVITE"),
+        request().replace(b"SIP/2.0\r\n", b"SIP/3.0\r\n", 1),
+    ]
+    for data in broken:
+        pipeline.receive(data, source)
+    assert pipeline.stats.malformed == len(broken) and not sender.sent
+    assert len(sender.replies) == len(broken)
+    assert all(data.startswith(b"SIP/2.0 400 ") for _, data in sender.replies)
+
+
+def test_over_tcp_rport_is_always_filled_and_replies_use_the_connection() -> None:
+    class FakeConnection:
+        closed = False
+
+    def reject(ctx: Ctx) -> int:
+        return ctx.send_reply(403, "No")
+
+    pipeline, sender = make_pipeline(RouteTable(main=reject))
+    source = Source(TCP, "10.0.0.1", 40001, FakeConnection())  # type: ignore[arg-type]
+    pipeline.receive(request(via="SIP/2.0/TCP 10.0.0.1:5062;branch=z9hG4bK-t"), source)
+    assert not sender.sent and len(sender.replies) == 1
+    replied_on, data = sender.replies[0]
+    assert replied_on is source
+    via = parse_message(data).vias[0]
+    assert (via.received, via.rport) == ("10.0.0.1", 40001)
