@@ -23,7 +23,7 @@ from typing import TypeAlias
 
 from compiler import ast
 from compiler.diagnostics import Diagnostic
-from compiler.parse import parse_text
+from compiler.parse import ParseResult, parse_text
 from compiler.source import Comment, scan
 
 INDENT = "    "
@@ -47,8 +47,7 @@ class FormatResult:
 def format_source(text: str, filename: str = "<stdin>") -> FormatResult:
     """Format script text; a text with syntax errors is refused, never half-formatted."""
     parsed = parse_text(text, filename, inline_includes=False)
-    # `syntax` also covers an unterminated `/*`, which the parser alone would not notice.
-    if parsed.script is None or any(d.code == "syntax" for d in parsed.diagnostics):
+    if parsed.script is None or not can_format(parsed):
         return FormatResult(None, tuple(parsed.diagnostics))
     source = _Source(text)
     printer = _Printer(source)
@@ -60,6 +59,20 @@ def format_source(text: str, filename: str = "<stdin>") -> FormatResult:
         # multi-line string is already there and must not grow a second `\r`.
         out = re.sub(r"(?<!\r)\n", "\r\n", out)
     return FormatResult(out)
+
+
+def can_format(parsed: ParseResult) -> bool:
+    """True when the tree is the whole text: no syntax error, nothing set aside.
+
+    After a syntax error the parser still builds a tree of what it could read (for the
+    checker); printing that tree would drop the broken part. `syntax` also covers an
+    unterminated `/*`, which the grammar alone would not notice.
+    """
+    return (
+        parsed.script is not None
+        and not parsed.partial
+        and not any(d.code == "syntax" for d in parsed.diagnostics)
+    )
 
 
 # ---------------------------------------------------------------------------- source access

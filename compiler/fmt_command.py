@@ -114,7 +114,7 @@ def _read(name: str) -> str:
     """The text as stored: no newline translation, so `\\r\\n` files are seen as they are."""
     try:
         if name == STDIN:
-            data = click.get_binary_stream("stdin").read()
+            data = sys.stdin.buffer.read()
         else:
             with open(name, "rb") as f:
                 data = f.read()
@@ -132,7 +132,8 @@ def _read(name: str) -> str:
 
 def _write_stdout(text: str) -> None:
     # Bytes, so a `\r\n` file comes out with `\r\n` on every platform.
-    stream = click.get_binary_stream("stdout")
+    sys.stdout.flush()
+    stream = sys.stdout.buffer
     stream.write(text.encode("utf-8"))
     stream.flush()
 

@@ -1,0 +1,804 @@
+"""`sipc fmt`: the canonical layout, comment placement, the corpus invariants, the command.
+
+Every unit test also checks the three invariants on its input: the formatted text parses to
+the same tree (spans ignored), formatting it again changes nothing, and every comment's text
+is still there.
+"""
+
+from __future__ import annotations
+
+import functools
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from compiler import fmt_command as fmt_command_module
+from compiler.cli import main
+from compiler.fmt import FormatResult, can_format, format_source
+from compiler.parse import parse_text
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "opensips"
+
+
+def dedent(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+def formatted(source: str) -> str:
+    """Format `source`, asserting the invariants on the way."""
+    result = format_source(source, "t.cfg")
+    assert result.text is not None, result.diagnostics
+    assert_invariants(source, result.text)
+    return result.text
+
+
+def assert_invariants(source: str, text: str) -> None:
+    before = parse_text(source, "t.cfg", inline_includes=False)
+    after = parse_text(text, "t.cfg", inline_includes=False)
+    assert after.script is not None, [d.message for d in after.diagnostics]
+    assert after.script == before.script, "the formatted text parses to a different tree"
+    again = format_source(text, "t.cfg")
+    assert again.text == text, "formatting the formatted text changed it"
+    missing = [c.text for c in before.comments if c.text not in text]
+    assert not missing, f"comments lost: {missing}"
+
+
+# ---------------------------------------------------------------------------- layout
+
+
+def test_route_statements_operators_and_arguments() -> None:
+    source = 'route[main]{\n$var(a)=$var(b)+1;f(a,"b",$ru);if($rU=="x"&&$rd!=null){exit;}}\n'
+    assert formatted(source) == dedent(
+        """
+        route[main] {
+            $var(a) = $var(b) + 1;
+            f(a, "b", $ru);
+            if ($rU == "x" && $rd != NULL) {
+                exit;
+            }
+        }
+        """
+    )
+
+
+def test_word_operators_become_symbols_and_parentheses_stay() -> None:
+    source = "route { if (not ($a == 1 or $b == 2) and ((f()))) drop(); }\n"
+    assert formatted(source) == dedent(
+        """
+        route {
+            if (!($a == 1 || $b == 2) && ((f())))
+                drop;
+        }
+        """
+    )
+
+
+def test_empty_arguments_are_kept() -> None:
+    source = "route { f(a,,b); g(,x); h(x,); k(); }\n"
+    assert formatted(source) == dedent(
+        """
+        route {
+            f(a, , b);
+            g(, x);
+            h(x,);
+            k();
+        }
+        """
+    )
+
+
+def test_literals_printed_as_written() -> None:
+    source = dedent(
+        """
+        route {
+            $var(a) = 0x1F;  $var(b) = 'single $x';  $var(c) = "esc\\"aped\\n";
+            $var(d) = -1 ; $var(e) = yes; $(avp(x)[*]) = $(hdr(Via)[0]{via.branch});
+            if ($si == 10.0.0.0/8 && [ $var(a) & 4 ] && $var(x) =~ "^a[0-9]+") ;
+        }
+        """
+    )
+    assert formatted(source) == dedent(
+        """
+        route {
+            $var(a) = 0x1F;
+            $var(b) = 'single $x';
+            $var(c) = "esc\\"aped\\n";
+            $var(d) = -1;
+            $var(e) = yes;
+            $(avp(x)[*]) = $(hdr(Via)[0]{via.branch});
+            if ($si == 10.0.0.0/8 && [ $var(a) & 4 ] && $var(x) =~ "^a[0-9]+")
+                ;
+        }
+        """
+    )
+
+
+def test_arithmetic_and_bitwise_expressions() -> None:
+    source = "route { $var(a) = ($var(b)+2)*3 - ~$var(c) | 1<<2 ; $var(s) = \"a\" + $fU; }\n"
+    assert formatted(source) == dedent(
+        """
+        route {
+            $var(a) = ($var(b) + 2) * 3 - ~$var(c) | 1 << 2;
+            $var(s) = "a" + $fU;
+        }
+        """
+    )
+
+
+def test_top_level_groups_and_global_values() -> None:
+    source = dedent(
+        """
+        log_level=3
+        socket=udp:127.0.0.1:5060
+        listen = tcp:[::1]:5060   as 1.2.3.4:5060
+
+
+        mpath="/usr/lib/opensips/modules/"
+        loadmodule "tm.so"
+        modparam("tm","fr_timeout",5)
+        modparam("usrloc","db_url",
+            "mysql://u:p@localhost/"
+            "opensips")
+        route{ exit; }
+        route[two]{ exit; }
+        """
+    )
+    assert formatted(source) == dedent(
+        """
+        log_level = 3
+        socket = udp:127.0.0.1:5060
+        listen = tcp:[::1]:5060   as 1.2.3.4:5060
+
+        mpath = "/usr/lib/opensips/modules/"
+        loadmodule "tm.so"
+        modparam("tm", "fr_timeout", 5)
+        modparam("usrloc", "db_url", "mysql://u:p@localhost/" "opensips")
+
+        route {
+            exit;
+        }
+
+        route[two] {
+            exit;
+        }
+        """
+    )
+
+
+def test_blank_lines_at_most_one_and_never_at_block_edges() -> None:
+    source = "route {\n\n\n    a();\n\n\n\n    b();\n    c();\n\n}\n"
+    assert formatted(source) == "route {\n    a();\n\n    b();\n    c();\n}\n"
+
+
+def test_route_kinds_names_and_labels() -> None:
+    source = dedent(
+        """
+        route["quoted"] { exit; }
+        route[1] { route("quoted"); route(1); route($var(r)); route(r, "a", 2); }
+        branch_route[br] { exit; }
+        failure_route[miss] { exit; }
+        onreply_route { exit; }
+        onreply_route[rep] { exit; }
+        timer_route[tick,60] { exit; }
+        event_route[E_UL_CONTACT_INSERT,sync] { exit; }
+        startup_route { exit; }
+        local_route { exit; }
+        error_route { exit; }
+        """
+    )
+    text = formatted(source)
+    headers = [line for line in text.splitlines() if line.endswith("{")]
+    assert headers == [
+        'route["quoted"] {',
+        "route[1] {",
+        "branch_route[br] {",
+        "failure_route[miss] {",
+        "onreply_route {",
+        "onreply_route[rep] {",
+        "timer_route[tick, 60] {",
+        "event_route[E_UL_CONTACT_INSERT, sync] {",
+        "startup_route {",
+        "local_route {",
+        "error_route {",
+    ]
+    assert '    route("quoted");\n    route(1);\n    route($var(r));\n    route(r, "a", 2);\n' in text
+
+
+def test_if_else_chains_keep_their_braces_or_their_absence() -> None:
+    source = dedent(
+        """
+        route {
+          if ($a==1) { a(); } else if ($a==2) b(); else if ($a==3) { c(); } else { d(); }
+          if ($b) x(); else y();
+          if ($c) if ($d) p(); else q();
+          if ($e) { if ($f) r(); } else s();
+        }
+        """
+    )
+    assert formatted(source) == dedent(
+        """
+        route {
+            if ($a == 1) {
+                a();
+            } else if ($a == 2)
+                b();
+            else if ($a == 3) {
+                c();
+            } else {
+                d();
+            }
+            if ($b)
+                x();
+            else
+                y();
+            if ($c)
+                if ($d)
+                    p();
+                else
+                    q();
+            if ($e) {
+                if ($f)
+                    r();
+            } else
+                s();
+        }
+        """
+    )
+
+
+def test_switch_with_fall_through_and_default() -> None:
+    source = dedent(
+        """
+        route {
+        switch($rU) {
+        case 1:
+        case "two": a();
+        case -3 :
+            b(); break;
+        default: c();
+        }
+        }
+        """
+    )
+    assert formatted(source) == dedent(
+        """
+        route {
+            switch ($rU) {
+                case 1:
+                case "two":
+                    a();
+                case -3:
+                    b();
+                    break;
+                default:
+                    c();
+            }
+        }
+        """
+    )
+
+
+def test_while_for_and_empty_statements() -> None:
+    source = dedent(
+        """
+        route {
+        while ($var(i) < 3) $var(i) = $var(i) + 1;
+        while($var(j)<3){ $var(j) += 1; }
+        for ($var(c) in $(ct[*])) xlog("$var(c)");
+        ;
+        }
+        """
+    )
+    assert formatted(source) == dedent(
+        """
+        route {
+            while ($var(i) < 3)
+                $var(i) = $var(i) + 1;
+            while ($var(j) < 3) {
+                $var(j) += 1;
+            }
+            for ($var(c) in $(ct[*]))
+                xlog("$var(c)");
+            ;
+        }
+        """
+    )
+
+
+def test_async_and_launch() -> None:
+    source = dedent(
+        """
+        route {
+        async(rest_get("http://x/$rU",$var(body)),resume);
+        async( exec("sleep 1") , resume , 5 );
+        launch(exec("a"));
+        launch(exec("b"),report);
+        launch(exec("c"), report, "p $ci");
+        }
+        """
+    )
+    assert formatted(source) == dedent(
+        """
+        route {
+            async(rest_get("http://x/$rU", $var(body)), resume);
+            async(exec("sleep 1"), resume, 5);
+            launch(exec("a"));
+            launch(exec("b"), report);
+            launch(exec("c"), report, "p $ci");
+        }
+        """
+    )
+
+
+def test_return_forms_are_kept() -> None:
+    source = dedent(
+        """
+        route[r] {
+        if ($a) return;
+        if ($b) return();
+        if ($c) return(-1);
+        if ($d) return 2;
+        if ($e) return $var(x);
+        return(1, "text", $var(y), null);
+        }
+        """
+    )
+    assert formatted(source) == dedent(
+        """
+        route[r] {
+            if ($a)
+                return;
+            if ($b)
+                return();
+            if ($c)
+                return(-1);
+            if ($d)
+                return 2;
+            if ($e)
+                return $var(x);
+            return(1, "text", $var(y), NULL);
+        }
+        """
+    )
+
+
+def test_xlog_log_assert_error_and_folded_strings() -> None:
+    source = dedent(
+        """
+        route {
+        xlog("plain $ru\\n");
+        xlog( "L_INFO" , "a=$var(a) "
+              "b=$var(b)\\n" );
+        xdbg("debug");
+        log("text"); log(2,"leveled");
+        assert($var(a) == 1, "a is one");
+        error("a","b");
+        }
+        """
+    )
+    assert formatted(source) == dedent(
+        """
+        route {
+            xlog("plain $ru\\n");
+            xlog("L_INFO", "a=$var(a) " "b=$var(b)\\n");
+            xdbg("debug");
+            log("text");
+            log(2, "leveled");
+            assert($var(a) == 1, "a is one");
+            error("a", "b");
+        }
+        """
+    )
+
+
+def test_includes_at_top_level_and_in_statements() -> None:
+    source = 'include_file "globals.cfg"\nroute {\ninclude_file "body.cfg"\nimport_file "x.cfg"\nexit;\n}\n'
+    assert formatted(source) == dedent(
+        """
+        include_file "globals.cfg"
+
+        route {
+            include_file "body.cfg"
+            import_file "x.cfg"
+            exit;
+        }
+        """
+    )
+
+
+# ---------------------------------------------------------------------------- comments
+
+
+def test_comments_in_every_position() -> None:
+    source = dedent(
+        """
+        # file header
+
+        /* before the module */
+        loadmodule "tm.so"   # trailing at top level
+        # attached to the route
+        route { # after the opening brace
+           # own line before a statement
+           a();    # trailing a statement
+                   # own line, oddly indented
+           if (f() # inside a condition
+               || g()) {
+              b(); /* block after */ c();
+              # end of the if body
+           } # after the closing brace
+           else {
+              d();
+           }
+           # end of the route body
+        }
+        # between routes
+
+        route[two] { exit; }
+        # end of file
+        """
+    )
+    assert formatted(source) == dedent(
+        """
+        # file header
+
+        /* before the module */
+        loadmodule "tm.so"  # trailing at top level
+
+        # attached to the route
+        route {  # after the opening brace
+            # own line before a statement
+            a();  # trailing a statement
+            # own line, oddly indented
+            if (f() || g()) {  # inside a condition
+                b();  /* block after */
+                c();
+                # end of the if body
+            } else {  # after the closing brace
+                d();
+            }
+            # end of the route body
+        }
+
+        # between routes
+
+        route[two] {
+            exit;
+        }
+
+        # end of file
+        """
+    )
+
+
+def test_block_comments_keep_their_lines_and_first_line_is_reindented() -> None:
+    source = dedent(
+        """
+        route {
+                /* a block comment
+           over three lines,
+             verbatim */
+          a(); /* two
+        lines */
+          b();
+        }
+        """
+    )
+    assert formatted(source) == dedent(
+        """
+        route {
+            /* a block comment
+           over three lines,
+             verbatim */
+            a();  /* two
+        lines */
+            b();
+        }
+        """
+    )
+
+
+def test_comments_sharing_a_line_stay_together() -> None:
+    source = "route {\n  /* one */ /* two */ # three\n  a(); /* four */ # five\n}\n"
+    assert formatted(source) == dedent(
+        """
+        route {
+            /* one */ /* two */ # three
+            a();  /* four */ # five
+        }
+        """
+    )
+
+
+def test_a_comment_after_a_hash_comment_moves_below_instead_of_being_swallowed() -> None:
+    source = dedent(
+        """
+        route {
+          xlog("a" # first
+               "b" /* second */ );
+          exit;
+        }
+        """
+    )
+    text = formatted(source)
+    assert text == dedent(
+        """
+        route {
+            xlog("a" "b");  # first
+            /* second */
+            exit;
+        }
+        """
+    )
+
+
+def test_comments_in_switch_and_before_else_line() -> None:
+    source = dedent(
+        """
+        route {
+          switch ($rU) { # subject
+            # first case
+            case 1: a(); # one
+            # end of case one
+            default:
+              b();
+            # end of switch
+          }
+          if ($x)
+             y();
+          # about the else
+          else
+             z();
+        }
+        """
+    )
+    assert formatted(source) == dedent(
+        """
+        route {
+            switch ($rU) {  # subject
+                # first case
+                case 1:
+                    a();  # one
+                # end of case one
+                default:
+                    b();
+                # end of switch
+            }
+            if ($x)
+                y();
+                # about the else
+            else
+                z();
+        }
+        """
+    )
+
+
+def test_a_script_of_only_comments_and_an_empty_script() -> None:
+    assert formatted("# only\n   /* comments */\n") == "# only\n/* comments */\n"
+    assert formatted("") == ""
+    assert formatted("\n\n") == ""
+
+
+# ---------------------------------------------------------------------------- input forms
+
+
+def test_crlf_input_keeps_crlf_line_ends() -> None:
+    source = "# c\r\nroute{\r\n  if ($a) { a(); } # t\r\n}\r\n"
+    text = formatted(source)
+    assert text == "# c\r\nroute {\r\n    if ($a) {\r\n        a();\r\n    }  # t\r\n}\r\n"
+
+
+def test_multi_line_string_is_printed_verbatim() -> None:
+    source = 'route {\n  append_hf("X-A: 1\r\nX-B: 2\n  indented\n");\n}\n'
+    text = formatted(source)
+    assert '    append_hf("X-A: 1\r\nX-B: 2\n  indented\n");\n' in text
+
+
+def test_syntax_errors_are_refused_with_diagnostics() -> None:
+    source = "route {\n  a()\n  b();\n}\n"
+    result = format_source(source, "bad.cfg")
+    assert result == FormatResult(None, result.diagnostics)
+    assert not result.ok
+    assert any(d.code == "syntax" and d.span.file == "bad.cfg" for d in result.diagnostics)
+
+
+def test_unterminated_block_comment_is_refused() -> None:
+    result = format_source("route { exit; }\n/* never closed\n", "bad.cfg")
+    assert result.text is None
+    assert any("unterminated" in d.message for d in result.diagnostics)
+
+
+# ---------------------------------------------------------------------------- the corpus
+
+
+def corpus_paths() -> list[Path]:
+    if not CORPUS.is_dir():
+        return []
+    return sorted(p for p in CORPUS.iterdir() if p.is_file() and p.name != "README.md")
+
+
+CORPUS_PATHS = corpus_paths()
+needs_corpus = pytest.mark.skipif(
+    not CORPUS_PATHS, reason=f"{CORPUS} is absent: the shared corpus is not beside this checkout"
+)
+
+
+@functools.cache
+def corpus_format(path: Path) -> tuple[str, FormatResult]:
+    source = path.read_text(encoding="utf-8", errors="replace")
+    return source, format_source(source, path.name)
+
+
+@needs_corpus
+@pytest.mark.parametrize("path", CORPUS_PATHS, ids=lambda p: p.name)
+def test_corpus_round_trip(path: Path) -> None:
+    source, result = corpus_format(path)
+    before = parse_text(source, path.name, inline_includes=False)
+    if not can_format(before):
+        assert result.text is None, "a file with syntax errors was formatted"
+        assert any(d.severity == "error" for d in result.diagnostics)
+        return
+    assert result.text is not None
+    after = parse_text(result.text, path.name, inline_includes=False)
+    assert after.script is not None, [d.message for d in after.diagnostics][:3]
+    assert after.script == before.script
+
+
+@needs_corpus
+@pytest.mark.parametrize("path", CORPUS_PATHS, ids=lambda p: p.name)
+def test_corpus_idempotent(path: Path) -> None:
+    _, result = corpus_format(path)
+    if result.text is None:
+        pytest.skip(f"{path.name} has syntax errors; fmt refuses it (checked in the round trip)")
+    assert format_source(result.text, path.name).text == result.text
+
+
+@needs_corpus
+@pytest.mark.parametrize("path", CORPUS_PATHS, ids=lambda p: p.name)
+def test_corpus_every_comment_survives(path: Path) -> None:
+    source, result = corpus_format(path)
+    if result.text is None:
+        pytest.skip(f"{path.name} has syntax errors; fmt refuses it (checked in the round trip)")
+    comments = parse_text(source, path.name, inline_includes=False).comments
+    missing = [c.text for c in comments if c.text not in result.text]
+    assert not missing
+    # ...and as comments, not swallowed into a neighbour: the count is the same after.
+    after = parse_text(result.text, path.name, inline_includes=False).comments
+    assert len(after) == len(comments)
+
+
+@needs_corpus
+def test_corpus_layout_rules_hold_in_every_formatted_file() -> None:
+    checked = 0
+    for path in CORPUS_PATHS:
+        _, result = corpus_format(path)
+        if result.text is None:
+            continue
+        checked += 1
+        lines = result.text.split("\n")
+        assert result.text.endswith("\n") or not result.text
+        assert "\n\n\n" not in result.text, f"{path.name}: two blank lines in a row"
+        for number, line in enumerate(lines, 1):
+            assert not line.endswith((" ", "\t")) or _inside_literal(result.text, number), (
+                f"{path.name}:{number}: trailing blanks"
+            )
+            assert not line.startswith("\t") or _inside_literal(result.text, number), (
+                f"{path.name}:{number}: a tab indents this line"
+            )
+    assert checked > 0
+
+
+def _inside_literal(text: str, line_number: int) -> bool:
+    """True when the line continues a multi-line string or block comment (printed verbatim)."""
+    parsed = parse_text(text, "x", inline_includes=False)
+    if any(c.line <= line_number <= c.end_line for c in parsed.comments if c.kind == "block"):
+        return True
+    prefix = "\n".join(text.split("\n")[: line_number - 1])
+    return prefix.count('"') % 2 == 1 or prefix.count("'") % 2 == 1
+
+
+# ---------------------------------------------------------------------------- the command
+
+UGLY = "route{\nif($a==1){exit;}\n}\n"
+PRETTY = "route {\n    if ($a == 1) {\n        exit;\n    }\n}\n"
+
+
+def run(args: list[str], stdin: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["fmt", *args], input=stdin)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cli_rewrites_files_in_place_only_when_they_change(tmp_path: Path) -> None:
+    ugly, pretty = tmp_path / "ugly.cfg", tmp_path / "pretty.cfg"
+    ugly.write_text(UGLY)
+    pretty.write_text(PRETTY)
+    before = pretty.stat().st_mtime_ns
+    code, out, err = run([str(ugly), str(pretty)])
+    assert code == 0
+    assert ugly.read_text() == PRETTY
+    assert f"reformatted {ugly}" in err
+    assert f"reformatted {pretty}" not in err
+    assert pretty.stat().st_mtime_ns == before
+    assert out == ""
+
+
+def test_cli_check_lists_files_and_writes_nothing(tmp_path: Path) -> None:
+    ugly, pretty = tmp_path / "ugly.cfg", tmp_path / "pretty.cfg"
+    ugly.write_text(UGLY)
+    pretty.write_text(PRETTY)
+    code, _, err = run(["--check", str(ugly), str(pretty)])
+    assert code == 1
+    assert f"would reformat {ugly}" in err
+    assert str(pretty) not in err.replace(f"would reformat {ugly}", "")
+    assert ugly.read_text() == UGLY
+    assert run(["--check", str(pretty)])[0] == 0
+
+
+def test_cli_diff_prints_a_unified_diff_and_writes_nothing(tmp_path: Path) -> None:
+    ugly = tmp_path / "ugly.cfg"
+    ugly.write_text(UGLY)
+    code, out, _ = run(["--diff", str(ugly)])
+    assert code == 0
+    assert ugly.read_text() == UGLY
+    assert f"--- {ugly}\t(original)" in out and f"+++ {ugly}\t(formatted)" in out
+    assert "-if($a==1){exit;}\n" in out and "+    if ($a == 1) {\n" in out
+
+
+def test_cli_stdin_to_stdout() -> None:
+    code, out, _ = run(["-"], stdin=UGLY)
+    assert code == 0
+    assert out == PRETTY
+    assert run(["--check", "-"], stdin=UGLY)[0] == 1
+    assert run(["--check", "-"], stdin=PRETTY)[0] == 0
+
+
+def test_cli_crlf_file_stays_crlf(tmp_path: Path) -> None:
+    path = tmp_path / "win.cfg"
+    path.write_bytes(UGLY.replace("\n", "\r\n").encode())
+    assert run([str(path)])[0] == 0
+    assert path.read_bytes() == PRETTY.replace("\n", "\r\n").encode()
+
+
+def test_cli_syntax_errors_are_reported_and_the_file_left_alone(tmp_path: Path) -> None:
+    bad, ugly = tmp_path / "bad.cfg", tmp_path / "ugly.cfg"
+    bad.write_text("route {\n    a()\n    b();\n}\n")
+    ugly.write_text(UGLY)
+    code, _, err = run([str(bad), str(ugly)])
+    assert code == 1
+    assert "error[syntax]" in err and "expected `;`" in err
+    assert f"{bad}:2:" in err
+    assert bad.read_text() == "route {\n    a()\n    b();\n}\n"
+    assert ugly.read_text() == PRETTY, "the other files are still formatted"
+
+
+def test_cli_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.cfg"
+    code, _, err = run([str(missing)])
+    assert code == 2
+    assert f"cannot read {missing}: no such file" in err
+    assert "Traceback" not in err
+    assert run([])[0] == 2, "no file at all is a usage error"
+
+
+def test_cli_internal_error_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def explode(text: str, filename: str = "") -> FormatResult:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(fmt_command_module, "format_source", explode)
+    path = tmp_path / "a.cfg"
+    path.write_text(UGLY)
+    code, _, err = run([str(path)])
+    assert code == 2
+    assert f"sipc: internal error: {path}: RuntimeError: boom" in err
+    assert "Traceback" not in err
+    assert path.read_text() == UGLY
+
+
+def test_cli_help_explains_the_options_and_exit_codes() -> None:
+    code, out, _ = run(["--help"])
+    assert code == 0
+    for word in ("--check", "--diff", "stdin", "Exit status", "syntax errors"):
+        assert word in out
