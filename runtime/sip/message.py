@@ -58,7 +58,7 @@ from runtime.sip.headers import (
     parse_number,
     parse_via_list,
 )
-from runtime.sip.lexical import split_list
+from runtime.sip.lexical import has_whitespace, is_token, split_list
 from runtime.sip.uri import URI, parse_uri
 
 if TYPE_CHECKING:
@@ -74,6 +74,8 @@ _KEY_CACHE_LIMIT = 2048  # fuzzed or hostile traffic must not grow the name cach
 # header name bytes as written up to and including ':' -> lookup key. Keeping the colon
 # in the cached name means a line without one (sliced to b"") can never hit the cache.
 _KEY_OF_RAW_NAME: dict[bytes, str] = {}
+# Cache slot of the parsed Request-URI: a header key never contains a space.
+_RURI_CACHE_KEY = " ruri"
 # header name as given to an accessor -> lookup key
 _KEY_OF_NAME: dict[str, str] = {}
 
@@ -271,10 +273,10 @@ class Message:
         if not positions:
             self._insert(len(self._lines), name, value)
             return
-        self._touch(key)
         first = positions[0]
-        written = self._name_at(first)
-        self._lines[first] = _header_line(written, value)
+        line = header_line(self._name_at(first), value)  # may refuse before anything changes
+        self._touch(key)
+        self._lines[first] = line
         assert self._origins is not None
         self._origins[first] = -1
         for i in reversed(positions[1:]):
@@ -314,7 +316,7 @@ class Message:
             self._delete(i)
         else:
             rest = value[elements[1][0] :].strip()
-            self._lines[i] = _header_line(self._name_at(i), rest)
+            self._lines[i] = header_line(self._name_at(i), rest)
             assert self._origins is not None
             self._origins[i] = -1
         return top
@@ -454,8 +456,9 @@ class Message:
 
     def _insert(self, at: int, name: str, value: str) -> None:
         key = header_key(name)
+        line = header_line(name, value)  # may refuse before anything changes
         self._touch(key)
-        self._lines.insert(at, _header_line(name, value))
+        self._lines.insert(at, line)
         self._keys.insert(at, key)
         assert self._origins is not None
         self._origins.insert(at, -1)
@@ -487,17 +490,19 @@ class Request(Message):
     @property
     def ruri(self) -> URI:
         """The parsed Request-URI (`SipURI`, `TelURI` or `OpaqueURI`)."""
-        cached = self._cache.get(" ruri")
+        cached = self._cache.get(_RURI_CACHE_KEY)
         if cached is None:
             offset = self._start + len(self.method) + 1
             cached = parse_uri(self._ruri_text, offset)
-            self._cache[" ruri"] = cached
+            self._cache[_RURI_CACHE_KEY] = cached
         return cached
 
     def set_ruri(self, uri: URI | str) -> None:
         """Rewrite the Request-URI (the rest of the request line is kept)."""
         text = str(uri)
-        self._touch(" ruri")
+        if not text or has_whitespace(text):
+            raise ValueError(f"Request-URI {text!r} is empty or contains whitespace")
+        self._touch(_RURI_CACHE_KEY)
         self._ruri_text = text
         self._start_line = f"{self.method} {text} {self.version}".encode(_ENCODING, _ERRORS)
 
@@ -632,7 +637,12 @@ def _parse_status_line(line: bytes, offset: int) -> tuple[str, int, str]:
     return parts[0].decode(_ENCODING, _ERRORS), int(parts[1]), reason
 
 
-def _header_line(name: str, value: str) -> bytes:
+def header_line(name: str, value: str) -> bytes:
+    """`Name: value` as bytes; refuses what would inject a line or break the header."""
+    if not is_token(name):
+        raise ValueError(f"header name {name!r} is not a token")
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"header value for {name} contains CR or LF")
     return f"{name}: {value}".encode(_ENCODING, _ERRORS)
 
 

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Iterable
 
 from runtime.sip.errors import SipParseError
-from runtime.sip.message import Request, Response, build_message
+from runtime.sip.message import Request, Response, build_message, header_line
 
 HeaderItems = Iterable[tuple[str, str]]
 
@@ -100,6 +100,8 @@ def make_response(
     if not 100 <= status <= 699:
         raise ValueError(f"status code {status} outside 100-699")
     phrase = REASON_PHRASES.get(status, "") if reason is None else reason
+    if "\r" in phrase or "\n" in phrase:
+        raise ValueError("reason phrase contains CR or LF")
     copied = _COPIED_WITH_TIMESTAMP if status == 100 else _COPIED
     tag_to = status > 100 and not _has_tag(request)
     lines: list[bytes] = []
@@ -108,10 +110,9 @@ def make_response(
             if key == "to" and tag_to:
                 line = line.rstrip() + b";tag=" + (to_tag or new_tag()).encode()
             lines.append(line)
-    for name, value in headers:
-        lines.append(f"{name}: {value}".encode("utf-8", "surrogateescape"))
+    lines.extend(header_line(name, value) for name, value in headers)
     if content_type is not None:
-        lines.append(f"Content-Type: {content_type}".encode())
+        lines.append(header_line("Content-Type", content_type))
     lines.append(f"Content-Length: {len(body)}".encode())
     response = build_message(f"SIP/2.0 {status} {phrase}", lines, body)
     assert isinstance(response, Response)

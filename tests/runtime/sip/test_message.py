@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from runtime.sip import Request, Response, SipParseError, SipURI, parse_message
@@ -248,3 +250,21 @@ def test_status_line_with_empty_reason() -> None:
     response = parse_message(b"SIP/2.0 100 \r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\n\r\n")
     assert isinstance(response, Response) and (response.status, response.reason) == (100, "")
     assert not response.is_request
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda r: r.add_header("X-Evil", "a\r\nVia: SIP/2.0/UDP evil"),
+        lambda r: r.set_header("Subject", "line\nbreak"),
+        lambda r: r.add_header("Bad Name", "x"),
+        lambda r: r.set_ruri("sip:a@b SIP/2.0\r\nX: y"),
+        lambda r: r.make_response(400, "Bad\r\nX: y"),
+        lambda r: r.make_response(200, headers=[("X", "a\rb")]),
+    ],
+)
+def test_edits_refuse_line_injection(edit: Callable[[Request], object]) -> None:
+    request = invite()
+    with pytest.raises(ValueError):
+        edit(request)
+    assert request.to_bytes() == invite().to_bytes()
