@@ -17,6 +17,7 @@ from compiler.diagnostics import CODES, RENDERERS, render_all, summary
 from compiler.version import __version__
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+RECURSION_LIMIT = 20_000
 
 
 def use_color(choice: str, stream: object) -> bool:
@@ -49,6 +50,9 @@ def main() -> None:
     sipc fmt proxy.cfg          rewrite it in the canonical layout
     sipc sip parse msg.sip      show how a SIP message parses
     """
+    # The tree passes recurse once per nesting level of the script; give them room for
+    # machine-written scripts (thousands of chained `else if`) beyond Python's default 1000.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
 
 
 @main.command()

@@ -170,12 +170,12 @@ class FullRenderer:
             if number == -1:
                 lines.append(f"{'...':<{width}} {bar}")
                 continue
-            text = self.ctx.line_text(span.file, number)
-            if text is None:
+            raw = self.ctx.line_text(span.file, number)
+            if raw is None:
                 continue
-            text = text.expandtabs(4) if "\t" not in text else text.replace("\t", "    ")
-            raw = self.ctx.line_text(span.file, number) or ""
-            lines.append(f"{self._c(_BLUE, str(number).rjust(width))} {bar} {text}")
+            lines.append(
+                f"{self._c(_BLUE, str(number).rjust(width))} {bar} {raw.replace(chr(9), '    ')}"
+            )
             start = span.col if number == span.line else _first_non_blank(raw)
             end = span.end_col if number == last else len(raw) + 1
             start_v = _visual_col(raw, start)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compiler import check as checks
-from compiler.diagnostics import Diagnostic, RenderContext
+from compiler.ast import Span
+from compiler.diagnostics import Diagnostic, RenderContext, make
 from compiler.parse import ParseResult, parse_file, parse_text
 
 
@@ -31,5 +32,16 @@ def analyze(path: str, *, text: str | None = None, display: str | None = None) -
         result = parse_text(text, display or path, path=path)
     diagnostics = list(result.diagnostics)
     if result.script is not None:
-        diagnostics.extend(checks.check(result.script, partial=result.partial))
+        try:
+            diagnostics.extend(checks.check(result.script, partial=result.partial))
+        except RecursionError:
+            span = result.script.span
+            diagnostics.append(
+                make(
+                    "syntax",
+                    Span(span.file, span.line, span.col, span.line, span.col + 1),
+                    "the script nests statements too deeply to check",
+                    help="split the logic into `route[...]` blocks",
+                )
+            )
     return Analysis(result, diagnostics)

@@ -25,6 +25,7 @@ from lark import (
     UnexpectedToken,
 )
 from lark import v_args as _v_args
+from lark.visitors import Transformer_NonRecursive
 
 from compiler import ast
 from compiler.diagnostics import Diagnostic, Note, make
@@ -32,6 +33,9 @@ from compiler.pvparse import PvSyntaxError, parse_format, parse_pv, pv_token_pat
 from compiler.source import Comment, SourceMap, flatten, scan
 
 MAX_SYNTAX_ERRORS = 20
+# Deeper nesting of `{` and `(` than any real script has; beyond it the recursive passes
+# (tree building, checks, formatting) would run out of stack, so it is an error up front.
+MAX_NESTING = 100
 
 
 @functools.cache
@@ -101,14 +105,52 @@ def parse_text(
             make(prob.code, smap.span(line, col, eline, ecol), prob.message, help=prob.help)
         )
     comments = scanned.comments if not inline_includes else []
+    too_deep = _nesting_too_deep(scanned.code)
+    if too_deep is not None:
+        line, col = positions.at(too_deep)
+        diagnostics.append(
+            make(
+                "syntax",
+                smap.span(line, col, line, col + 1),
+                f"blocks and parentheses are nested more than {MAX_NESTING} levels deep here",
+                help="split the logic into `route[...]` blocks",
+            )
+        )
+        return ParseResult(None, diagnostics, smap, comments)
     tree, syntax_errors, partial = _parse_with_recovery(scanned.code, smap)
     diagnostics.extend(syntax_errors)
     if tree is None:
         return ParseResult(None, diagnostics, smap, comments)
     builder = _Builder(smap)
-    script = builder.transform(tree)
+    script: ast.Script = builder.transform(tree)
     diagnostics.extend(builder.diagnostics)
     return ParseResult(script, diagnostics, smap, comments, partial=partial)
+
+
+def _nesting_too_deep(code: str) -> int | None:
+    """The offset where `{`/`(` nesting first passes MAX_NESTING, skipping strings."""
+    depth = 0
+    i, n = 0, len(code)
+    while i < n:
+        c = code[i]
+        if c == '"':
+            j = i + 1
+            while j < n and code[j] != '"':
+                j += 2 if code[j] == "\\" else 1
+            i = j + 1
+            continue
+        if c == "'":
+            j = code.find("'", i + 1)
+            i = n if j < 0 else j + 1
+            continue
+        if c in "{(":
+            depth += 1
+            if depth > MAX_NESTING:
+                return i
+        elif c in "})":
+            depth = max(depth - 1, 0)
+        i += 1
+    return None
 
 
 class _LineIndex:
@@ -485,7 +527,7 @@ def unescape_string(raw: str) -> str:
 
 
 @_v_args(meta=True)
-class _Builder(Transformer[Token, ast.Script]):
+class _Builder(Transformer_NonRecursive):  # long `a + b + ...` chains make deep trees
     """Turns the Lark tree into `compiler.ast` nodes, noting what the grammar lets through."""
 
     def __init__(self, smap: SourceMap) -> None:
@@ -538,11 +580,16 @@ class _Builder(Transformer[Token, ast.Script]):
 
     def global_param(self, meta: Any, c: list[Token]) -> ast.GlobalParam:
         name, value = c
+        raw = str(value)
+        text = raw[1:].lstrip(" \t")  # the token starts at `=`
+        vspan = self._tspan(value)
+        skipped = len(raw) - len(text)
+        vspan = ast.Span(vspan.file, vspan.line, vspan.col + skipped, vspan.end_line, vspan.end_col)
         return ast.GlobalParam(
             name=str(name),
-            value=str(value).strip(),
+            value=text.strip(),
             span=self._span(meta),
-            value_span=self._tspan(value),
+            value_span=vspan,
         )
 
     def loadmodule(self, meta: Any, c: list[ast.StringLit]) -> ast.LoadModule:
