@@ -213,8 +213,22 @@ class _Printer:
         self.emit(indent, f"{head} {{", start, _after(_start(block.span)), opens=True, closes=closes)
 
     def block_body(self, block: ast.Block, indent: int) -> None:
-        for stmt in block.body:
+        self.statements(block.body, indent)
+
+    def statements(self, body: tuple[ast.Stmt, ...], indent: int) -> None:
+        closed_compound = False
+        for stmt in body:
+            if isinstance(stmt, ast.Empty) and closed_compound:
+                # `if (...) { ... };` is common in older scripts: the `;` stays on the `}`
+                # line rather than becoming a line of its own.
+                line = self.lines[-1]
+                line.text += ";"
+                line.end = _end(stmt.span)
+                line.last_line = line.end[0]
+                continue
             self.stmt(stmt, indent)
+            last = self.lines[-1]
+            closed_compound = not isinstance(stmt, ast.Empty) and last.closes and last.text == "}"
 
     def close_block(self, block: ast.Block, indent: int) -> None:
         brace = _block_close(block)
@@ -278,8 +292,7 @@ class _Printer:
             colon = self.source.find(":", label_end)
             head = "default:" if case.label is None else f"case {self.text(case.label)}:"
             self.emit(indent + 1, head, _start(case.span), _after(colon), opens=True)
-            for stmt in case.body:
-                self.stmt(stmt, indent + 2)
+            self.statements(case.body, indent + 2)
         close = _end(s.span)
         brace = (close[0], close[1] - 1)
         self.emit(indent, "}", brace, close, closes=True)
@@ -458,6 +471,8 @@ class _Layout:
         self.items = items
         # Comments to print on their own lines before line i (index len(lines): at the end).
         self.before: list[list[_Chain]] = [[] for _ in range(len(lines) + 1)]
+        self.starts = [line.start for line in lines]
+        self.ends = [line.end for line in lines]
 
     def render(self, comments: list[Comment]) -> str:
         for chain in self.chains(comments):
@@ -492,11 +507,9 @@ class _Layout:
         if chain.own_line:
             # Before the first line not wholly before the comment (it may sit inside a
             # multi-line statement, which then moves below it).
-            ends = [line.end for line in self.lines]
-            self.before[bisect.bisect_right(ends, pos)].append(chain)
+            self.before[bisect.bisect_right(self.ends, pos)].append(chain)
             return
-        starts = [line.start for line in self.lines]
-        i = bisect.bisect_right(starts, pos) - 1
+        i = bisect.bisect_right(self.starts, pos) - 1
         if i < 0:
             self.before[0].append(chain)
             return

@@ -18,7 +18,6 @@ from typing import Any, Literal
 from lark import (
     Lark,
     Token,
-    Transformer,
     Tree,
     UnexpectedCharacters,
     UnexpectedInput,
@@ -527,7 +526,7 @@ def unescape_string(raw: str) -> str:
 
 
 @_v_args(meta=True)
-class _Builder(Transformer_NonRecursive):  # long `a + b + ...` chains make deep trees
+class _Builder(Transformer_NonRecursive[Token, ast.Script]):  # long `a + b + ...` chains make deep trees
     """Turns the Lark tree into `compiler.ast` nodes, noting what the grammar lets through."""
 
     def __init__(self, smap: SourceMap) -> None:

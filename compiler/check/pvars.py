@@ -26,11 +26,7 @@ _ITERATORS = ("var", "avp", "json")
 # §3), and modules that define none. A script that loads any other module may use variables
 # sipc has no table for: an unknown name is then a warning, not an error.
 CATALOGUED_MODULES = frozenset(
-    "sl signaling tm rr maxfwd registrar usrloc sipmsgops textops cfgutils sqlops avpops dialog "
-    "auth auth_db dispatcher event_routing rest_client exec uac uac_auth nathelper pike "
-    "proto_udp proto_tcp proto_tls proto_ws proto_wss proto_sctp mi_fifo mi_http mi_datagram "
-    "httpd db_mysql db_postgres db_sqlite db_text db_unixodbc db_berkeley db_flatstore "
-    "acc_db tls_mgm tls_openssl uri domain alias_db group permissions json".split()
+    ["sl", "signaling", "tm", "rr", "maxfwd", "registrar", "usrloc", "sipmsgops", "textops", "cfgutils", "sqlops", "avpops", "dialog", "auth", "auth_db", "dispatcher", "event_routing", "rest_client", "exec", "uac", "uac_auth", "nathelper", "pike", "proto_udp", "proto_tcp", "proto_tls", "proto_ws", "proto_wss", "proto_sctp", "mi_fifo", "mi_http", "mi_datagram", "httpd", "db_mysql", "db_postgres", "db_sqlite", "db_text", "db_unixodbc", "db_berkeley", "db_flatstore", "acc_db", "tls_mgm", "tls_openssl", "uri", "domain", "alias_db", "group", "permissions", "json"]
 )
 # Transformation classes that modules add; sipc cannot check their names yet.
 MODULE_TRANSFORM_CLASSES = {"rest": "rest_client", "json": "json", "xml": "xml", "b64": "core"}
