@@ -295,3 +295,24 @@ def test_over_tcp_rport_is_always_filled_and_replies_use_the_connection() -> Non
     assert replied_on is source
     via = parse_message(data).vias[0]
     assert (via.received, via.rport) == ("10.0.0.1", 40001)
+
+
+async def test_a_suspended_route_can_exit_fail_or_yield_bare() -> None:
+    async def exits_late(ctx: Ctx) -> int:
+        await asyncio.sleep(0)  # a bare yield to the loop
+        await asyncio.sleep(0.001)  # a real future
+        ctx.forward()
+        raise ScriptExit
+
+    async def fails_late(ctx: Ctx) -> int:
+        await asyncio.sleep(0)
+        raise ValueError("late failure")
+
+    pipeline, sender = make_pipeline(RouteTable(main=exits_late))
+    pipeline.receive(request(), Source(UDP, "10.0.0.1", 5062))
+    pipeline.routes.main = fails_late
+    pipeline.receive(request(), Source(UDP, "10.0.0.1", 5062))
+    tasks = list(pipeline.in_flight)
+    assert len(tasks) == 2
+    await asyncio.gather(*tasks)  # neither task raises: both ends are handled
+    assert len(sender.sent) == 1 and pipeline.stats.script_errors == 1
