@@ -7,13 +7,16 @@ is still there.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import random
 import textwrap
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from compiler import ast
 from compiler import fmt_command as fmt_command_module
 from compiler.cli import main
 from compiler.fmt import FormatResult, can_format, format_source
@@ -301,6 +304,25 @@ def test_while_for_and_empty_statements() -> None:
             }
             for ($var(c) in $(ct[*]))
                 xlog("$var(c)");
+            ;
+        }
+        """
+    )
+
+
+def test_a_semicolon_after_a_closing_brace_stays_on_its_line() -> None:
+    source = "route {\n if ($a) { a(); };;\n ;\n switch ($x) { case 1: b(); }\n ;\n c(); ;\n}\n"
+    assert formatted(source) == dedent(
+        """
+        route {
+            if ($a) {
+                a();
+            };;;
+            switch ($x) {
+                case 1:
+                    b();
+            };
+            c();
             ;
         }
         """
@@ -667,6 +689,39 @@ def test_corpus_every_comment_survives(path: Path) -> None:
     # ...and as comments, not swallowed into a neighbour: the count is the same after.
     after = parse_text(result.text, path.name, inline_includes=False).comments
     assert len(after) == len(comments)
+
+
+@needs_corpus
+@pytest.mark.parametrize("path", CORPUS_PATHS, ids=lambda p: p.name)
+def test_corpus_indentation_does_not_matter(path: Path) -> None:
+    """Re-indent the formatted file at random: the formatter gives the same text back."""
+    _, result = corpus_format(path)
+    if result.text is None:
+        pytest.skip(f"{path.name} has syntax errors; fmt refuses it (checked in the round trip)")
+    verbatim = _verbatim_lines(result.text)
+    rng = random.Random(path.name)
+    lines = result.text.split("\n")
+    shuffled = [
+        line if number in verbatim else rng.choice(["", "\t", "  ", "\t\t   "]) + line.lstrip()
+        for number, line in enumerate(lines, 1)
+    ]
+    assert format_source("\n".join(shuffled), path.name).text == result.text
+
+
+def _verbatim_lines(text: str) -> set[int]:
+    """Lines that continue a multi-line string, global value or block comment."""
+    parsed = parse_text(text, "x", inline_includes=False)
+    spans = [(c.line, c.end_line) for c in parsed.comments]
+    stack: list[object] = [parsed.script]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.StringLit | ast.GlobalParam):
+            spans.append((node.span.line, node.span.end_line))
+        elif isinstance(node, tuple):
+            stack.extend(node)
+        elif dataclasses.is_dataclass(node):
+            stack.extend(getattr(node, f.name) for f in dataclasses.fields(node))
+    return {n for first, last in spans for n in range(first + 1, last + 1)}
 
 
 @needs_corpus
