@@ -4,6 +4,7 @@ Start with `parse_message(data)` and the theory of operation in `runtime.sip.mes
 Nothing in this package does I/O or touches asyncio.
 """
 
+from runtime.sip.derived import make_ack, make_cancel
 from runtime.sip.errors import SipParseError
 from runtime.sip.framing import DEFAULT_MAX_MESSAGE_SIZE, KeepAlive, StreamFramer
 from runtime.sip.headers import (
@@ -20,7 +21,14 @@ from runtime.sip.headers import (
     parse_via_list,
 )
 from runtime.sip.lexical import Params, split_list
-from runtime.sip.message import Message, Request, Response, header_key, parse_message
+from runtime.sip.message import (
+    Message,
+    Request,
+    Response,
+    build_message,
+    header_key,
+    parse_message,
+)
 from runtime.sip.response import REASON_PHRASES, make_response, new_tag
 from runtime.sip.uri import URI, OpaqueURI, SipURI, TelURI, parse_uri, sip_uris_equal, unescape
 from runtime.sip.validate import MAX_CSEQ, validate_message
@@ -45,8 +53,11 @@ __all__ = [
     "StreamFramer",
     "TelURI",
     "Via",
+    "build_message",
     "canonical_name",
     "header_key",
+    "make_ack",
+    "make_cancel",
     "make_response",
     "new_tag",
     "parse_cseq",

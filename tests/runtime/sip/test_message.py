@@ -6,7 +6,15 @@ from collections.abc import Callable
 
 import pytest
 
-from runtime.sip import Request, Response, SipParseError, SipURI, parse_message
+from runtime.sip import (
+    Request,
+    Response,
+    SipParseError,
+    SipURI,
+    make_ack,
+    make_cancel,
+    parse_message,
+)
 
 INVITE = (
     b"INVITE sip:bob@biloxi.example.com SIP/2.0\r\n"
@@ -268,3 +276,51 @@ def test_edits_refuse_line_injection(edit: Callable[[Request], object]) -> None:
     with pytest.raises(ValueError):
         edit(request)
     assert request.to_bytes() == invite().to_bytes()
+
+
+ROUTED = INVITE.replace(
+    b"Timestamp: 54\r\n", b"Route: <sip:p1.example.com;lr>\r\nRoute: <sip:p2.example.com;lr>\r\n"
+)
+
+
+def test_cancel_matches_the_invite_transaction() -> None:
+    request = parse_message(ROUTED)
+    assert isinstance(request, Request)
+    cancel = make_cancel(request)
+    cancel.validate()
+    assert cancel.method == "CANCEL" and cancel.ruri_text == request.ruri_text
+    out = lines_of(cancel.to_bytes())
+    source = lines_of(ROUTED)
+    assert out[1] == source[1]  # the top Via line, byte for byte
+    assert [v.branch for v in cancel.vias] == ["z9hG4bK776asdhds"]
+    assert cancel.cseq is not None and (cancel.cseq.number, cancel.cseq.method) == (314159, "CANCEL")
+    for kept in (b"To: Bob <sip:bob@biloxi.example.com>", b"Call-ID: a84b4c76e66710@pc33.atlanta.example.com"):
+        assert kept in out
+    assert [str(r.uri) for r in cancel.routes] == ["sip:p1.example.com;lr", "sip:p2.example.com;lr"]
+    assert cancel.body == b"" and cancel.max_forwards == 70
+
+
+def test_ack_for_a_failure_takes_to_from_the_response() -> None:
+    request = parse_message(ROUTED)
+    assert isinstance(request, Request)
+    response = request.make_response(486, to_tag="busy1")
+    ack = make_ack(request, response)
+    ack.validate()
+    assert ack.method == "ACK"
+    assert ack.to is not None and ack.to.tag == "busy1"
+    assert ack.from_ is not None and ack.from_.tag == "1928301774"
+    assert ack.cseq is not None and (ack.cseq.number, ack.cseq.method) == (314159, "ACK")
+    assert len(ack.vias) == 1 and ack.top_via == request.top_via
+    assert len(ack.routes) == 2
+    with pytest.raises(ValueError):
+        make_ack(request, request.make_response(200))
+
+
+def test_derived_requests_keep_only_the_first_of_several_vias_on_a_line() -> None:
+    data = INVITE.replace(
+        b"Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds\r\n", b""
+    )
+    request = parse_message(data)
+    assert isinstance(request, Request)
+    cancel = make_cancel(request)
+    assert [(v.host, v.branch) for v in cancel.vias] == [("a.example.com", "z9hG4bK1")]
