@@ -19,7 +19,14 @@ from typing import Any, Protocol
 
 from runtime.core import pvaccess
 from runtime.core.script import RouteKind, Value
-from runtime.core.sipfields import NameAddr, UriParts, build_uri, parse_name_addr, parse_uri
+from runtime.core.sipfields import (
+    NameAddr,
+    UriParts,
+    build_uri,
+    parse_name_addr,
+    parse_uri,
+    split_commas,
+)
 from runtime.sip.errors import SipParseError
 from runtime.sip.message import Request, Response, parse_message
 from runtime.transport.socketinfo import SocketInfo
@@ -422,8 +429,6 @@ class Ctx:
     @property
     def contact(self) -> str | None:
         """`$ct`: the first contact of the Contact headers."""
-        from runtime.core.sipfields import split_commas
-
         for body in self.msg.headers_named("Contact"):
             contacts = split_commas(body)
             if contacts:
