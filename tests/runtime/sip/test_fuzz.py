@@ -12,7 +12,14 @@ from collections.abc import Callable
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runtime.sip import Message, Request, SipParseError, StreamFramer, parse_message
+from runtime.sip import (
+    Message,
+    Request,
+    SipParseError,
+    StreamFramer,
+    make_cancel,
+    parse_message,
+)
 
 FUZZ_SETTINGS = settings(
     max_examples=300,
@@ -36,6 +43,10 @@ def exercise(data: bytes) -> None:
         message.validate()
     except SipParseError as error:
         assert error.reason
+    else:
+        if isinstance(message, Request):
+            # A validated request has what a CANCEL copies.
+            assert make_cancel(message).method == "CANCEL"
     round_trip = message.to_bytes()
     assert parse_message(round_trip).to_bytes() == round_trip
     try:
