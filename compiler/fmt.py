@@ -234,25 +234,34 @@ class _Printer:
         brace = _block_close(block)
         self.emit(indent, "}", brace, _after(brace), closes=True)
 
-    def body(self, indent: int, head: str, start: Pos, body: ast.Stmt, *,
+    def body(self, indent: int, head: str, start: Pos, head_end: Pos, body: ast.Stmt, *,
              closes: bool = False) -> None:
-        """`head {` + block, or `head` + the single statement one level deeper (no `}`)."""
+        """`head {` + block, or `head` + the single statement one level deeper (no `}`).
+
+        `head_end` is where the header's text ends (after its `)` or `else`): a comment
+        between it and a braceless body belongs to the body, as it is printed.
+        """
         if isinstance(body, ast.Block):
             self.block_header(indent, head, start, body, closes=closes)
             self.block_body(body, indent + 1)
         else:
-            self.emit(indent, head, start, _start(body.span), opens=True, closes=closes)
+            self.emit(indent, head, start, head_end, opens=True, closes=closes)
             self.stmt(body, indent + 1)
+
+    def paren_end(self, inside: ast.Span) -> Pos:
+        """Just after the `)` that closes a header whose last inner node has span `inside`."""
+        return _after(self.source.find(")", _end(inside)))
 
     def stmt(self, s: ast.Stmt, indent: int) -> None:
         if isinstance(s, ast.If):
             self.if_chain(s, indent, "", _start(s.span), closes=False)
         elif isinstance(s, ast.While):
-            self.body(indent, f"while ({self.text(s.cond)})", _start(s.span), s.body)
+            head = f"while ({self.text(s.cond)})"
+            self.body(indent, head, _start(s.span), self.paren_end(s.cond.span), s.body)
             self.close_body(s.body, indent)
         elif isinstance(s, ast.ForEach):
             head = f"for ({s.var.text} in {s.collection.text})"
-            self.body(indent, head, _start(s.span), s.body)
+            self.body(indent, head, _start(s.span), self.paren_end(s.collection.span), s.body)
             self.close_body(s.body, indent)
         elif isinstance(s, ast.Switch):
             self.switch(s, indent)
@@ -270,18 +279,21 @@ class _Printer:
 
     def if_chain(self, s: ast.If, indent: int, lead: str, start: Pos, *, closes: bool) -> None:
         """`if`, and its `else if` / `else` continuations on the lines that close the bodies."""
-        self.body(indent, f"{lead}if ({self.text(s.cond)})", start, s.then, closes=closes)
+        head = f"{lead}if ({self.text(s.cond)})"
+        self.body(indent, head, start, self.paren_end(s.cond.span), s.then, closes=closes)
         if s.orelse is None:
             self.close_body(s.then, indent)
             return
+        keyword = self.source.find("else", _end(s.then.span))
         if isinstance(s.then, ast.Block):
             lead, start = "} else", _block_close(s.then)
         else:
-            lead, start = "else", self.source.find("else", _end(s.then.span))
+            lead, start = "else", keyword
+        keyword_end = (keyword[0], keyword[1] + len("else"))
         if isinstance(s.orelse, ast.If):
             self.if_chain(s.orelse, indent, lead + " ", start, closes=True)
         else:
-            self.body(indent, lead, start, s.orelse, closes=True)
+            self.body(indent, lead, start, keyword_end, s.orelse, closes=True)
             self.close_body(s.orelse, indent)
 
     def switch(self, s: ast.Switch, indent: int) -> None:

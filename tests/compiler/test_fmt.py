@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from compiler import ast
 from compiler import fmt_command as fmt_command_module
@@ -597,6 +599,41 @@ def test_comments_in_switch_and_before_else_line() -> None:
     )
 
 
+def test_comments_between_a_braceless_header_and_its_statement() -> None:
+    source = dedent(
+        """
+        route {
+          if ($a) # trailing the header
+          # own line, before the body
+            f
+            # inside the statement
+            ();
+          else
+            /* before the else body */ g();
+          while ($b)
+          # loop body
+            h();
+        }
+        """
+    )
+    assert formatted(source) == dedent(
+        """
+        route {
+            if ($a)  # trailing the header
+                # own line, before the body
+                # inside the statement
+                f();
+            else
+                /* before the else body */
+                g();
+            while ($b)
+                # loop body
+                h();
+        }
+        """
+    )
+
+
 def test_a_script_of_only_comments_and_an_empty_script() -> None:
     assert formatted("# only\n   /* comments */\n") == "# only\n/* comments */\n"
     assert formatted("") == ""
@@ -630,6 +667,97 @@ def test_unterminated_block_comment_is_refused() -> None:
     result = format_source("route { exit; }\n/* never closed\n", "bad.cfg")
     assert result.text is None
     assert any("unterminated" in d.message for d in result.diagnostics)
+
+
+# ---------------------------------------------------------------------------- generated scripts
+# Scripts built token by token, with blanks, newlines and comments of every kind between any
+# two tokens: the invariants must hold wherever a comment falls.
+
+Tokens = list[str]
+
+
+def _conditions() -> st.SearchStrategy[Tokens]:
+    leaf = st.sampled_from(
+        [["$var(a)", "==", "1"], ["f", "(", ")"], ["!", "g", "(", "$rU", ")"], ["$rU"],
+         ["[", "$var(n)", "&", "4", "]"], ["$du", "!=", "NULL"]]
+    )
+    return st.recursive(
+        leaf,
+        lambda inner: st.one_of(
+            st.tuples(inner, st.sampled_from(["&&", "||", "and"]), inner).map(
+                lambda t: [*t[0], t[1], *t[2]]
+            ),
+            inner.map(lambda c: ["(", *c, ")"]),
+            inner.map(lambda c: ["not", "(", *c, ")"]),
+        ),
+        max_leaves=4,
+    )
+
+
+SIMPLE: list[Tokens] = [
+    ["f", "(", ")", ";"],
+    ["f", "(", "$var(a)", ",", ",", '"s"', ")", ";"],
+    ["$var(x)", "=", "1", "+", "$var(y)", "*", "2", ";"],
+    ["xlog", "(", '"L_INFO"', ",", '"a $ru"', '"b"', ")", ";"],
+    ["return", "(", "1", ")", ";"],
+    ["return", "-1", ";"],
+    ["exit", ";"],
+    [";"],
+    ["route", "(", "r1", ",", '"x"', ")", ";"],
+    ["async", "(", "f", "(", ")", ",", "r1", ")", ";"],
+]
+
+
+def _statements() -> st.SearchStrategy[Tokens]:
+    simple = st.sampled_from(SIMPLE)
+
+    def compound(inner: st.SearchStrategy[Tokens]) -> st.SearchStrategy[Tokens]:
+        block = st.lists(inner, min_size=0, max_size=3).map(
+            lambda b: ["{", *(t for s in b for t in s), "}"]
+        )
+        body = st.one_of(inner, block)
+        if_ = st.tuples(_conditions(), body, st.one_of(st.none(), body)).map(
+            lambda t: ["if", "(", *t[0], ")", *t[1], *(["else", *t[2]] if t[2] else [])]
+        )
+        while_ = st.tuples(_conditions(), body).map(lambda t: ["while", "(", *t[0], ")", *t[1]])
+        switch = st.tuples(inner, st.lists(inner, max_size=2)).map(
+            lambda t: ["switch", "(", "$rU", ")", "{", "case", "1", ":", *t[0], "break", ";",
+                       "default", ":", *(x for s in t[1] for x in s), "}"]
+        )
+        return st.one_of(if_, while_, switch)
+
+    return st.recursive(simple, compound, max_leaves=6)
+
+
+def _script() -> st.SearchStrategy[Tokens]:
+    route = st.tuples(
+        st.sampled_from([["route"], ["route", "[", "r1", "]"], ["failure_route", "[", "f", "]"]]),
+        st.lists(_statements(), min_size=1, max_size=4),
+    ).map(lambda t: [*t[0], "{", *(x for s in t[1] for x in s), "}"])
+    top = st.one_of(
+        route,
+        st.just(["loadmodule", '"tm.so"']),
+        st.just(["modparam", "(", '"tm"', ",", '"p"', ",", '"a"', '"b"', ")"]),
+        st.just(["\nlog_level = 3\n"]),  # a global value runs to the end of its line
+    )
+    return st.lists(top, min_size=1, max_size=4).map(lambda items: [t for i in items for t in i])
+
+
+SEPARATORS = [" ", "\n", "\n\n", "\n\n\n", "\t", " # line comment\n",
+              " /* block */ ", "\n/* own\n   lines */\n", "\n  # own line\n"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tokens=_script(), data=st.data())
+def test_generated_scripts_keep_the_invariants(tokens: Tokens, data: st.DataObject) -> None:
+    seps = data.draw(st.lists(st.sampled_from(SEPARATORS), min_size=len(tokens),
+                              max_size=len(tokens)))
+    numbered = [sep.replace("comment", f"comment {k}").replace("block", f"block {k}")
+                .replace("own", f"own {k}") for k, sep in enumerate(seps)]
+    source = "".join(tok + sep for tok, sep in zip(tokens, numbered, strict=True))
+    if not can_format(parse_text(source, "t.cfg", inline_includes=False)):
+        return  # e.g. a global line glued to a comment; the parser's business, not fmt's
+    formatted(source)
 
 
 # ---------------------------------------------------------------------------- the corpus
