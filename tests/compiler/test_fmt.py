@@ -720,11 +720,12 @@ def _statements() -> st.SearchStrategy[Tokens]:
             lambda t: ["if", "(", *t[0], ")", *t[1], *(["else", *t[2]] if t[2] else [])]
         )
         while_ = st.tuples(_conditions(), body).map(lambda t: ["while", "(", *t[0], ")", *t[1]])
+        for_ = body.map(lambda b: ["for", "(", "$var(k)", "in", "$(avp(x)[*])", ")", *b])
         switch = st.tuples(inner, st.lists(inner, max_size=2)).map(
-            lambda t: ["switch", "(", "$rU", ")", "{", "case", "1", ":", *t[0], "break", ";",
-                       "default", ":", *(x for s in t[1] for x in s), "}"]
+            lambda t: ["switch", "(", "$rU", ")", "{", "case", "1", ":", "case", '"a"', ":", *t[0],
+                       "break", ";", "default", ":", *(x for s in t[1] for x in s), "}"]
         )
-        return st.one_of(if_, while_, switch)
+        return st.one_of(if_, while_, for_, switch)
 
     return st.recursive(simple, compound, max_leaves=6)
 
@@ -748,13 +749,17 @@ SEPARATORS = [" ", "\n", "\n\n", "\n\n\n", "\t", " # line comment\n",
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(tokens=_script(), data=st.data())
-def test_generated_scripts_keep_the_invariants(tokens: Tokens, data: st.DataObject) -> None:
+@given(tokens=_script(), crlf=st.booleans(), data=st.data())
+def test_generated_scripts_keep_the_invariants(
+    tokens: Tokens, crlf: bool, data: st.DataObject
+) -> None:
     seps = data.draw(st.lists(st.sampled_from(SEPARATORS), min_size=len(tokens),
                               max_size=len(tokens)))
     numbered = [sep.replace("comment", f"comment {k}").replace("block", f"block {k}")
                 .replace("own", f"own {k}") for k, sep in enumerate(seps)]
     source = "".join(tok + sep for tok, sep in zip(tokens, numbered, strict=True))
+    if crlf:
+        source = source.replace("\n", "\r\n")
     if not can_format(parse_text(source, "t.cfg", inline_includes=False)):
         return  # e.g. a global line glued to a comment; the parser's business, not fmt's
     formatted(source)
