@@ -53,7 +53,7 @@ def format_source(text: str, filename: str = "<stdin>") -> FormatResult:
     printer = _Printer(source)
     printer.script(parsed.script)
     layout = _Layout(source, printer.lines, printer.items)
-    out = layout.render(parsed.comments)
+    out = layout.render([c for c in parsed.comments if not printer.prints_verbatim(c)])
     if "\n" in text and text.split("\n", 1)[0].endswith("\r"):
         # Keep Windows line ends (decided by the first line, as black does); a `\r\n` inside a
         # multi-line string is already there and must not grow a second `\r`.
@@ -100,6 +100,16 @@ class _Source:
 
     def slice(self, span: ast.Span) -> str:
         return self.text[self.offset((span.line, span.col)) : self.offset((span.end_line, span.end_col))]
+
+    def code_extent(self, span: ast.Span) -> tuple[Pos, Pos]:
+        """The part of `span` from its first to its last character of code (not comment)."""
+        first, last = self.offset(_start(span)), self.offset(_end(span))
+        code = self.code[first:last]
+        lead = len(code) - len(code.lstrip())
+        return self.pos(first + lead), self.pos(first + len(code.rstrip()))
+
+    def text_between(self, start: Pos, end: Pos) -> str:
+        return self.text[self.offset(start) : self.offset(end)]
 
     def find(self, needle: str, after: Pos) -> Pos:
         """Where `needle` next occurs in the code (comments blanked) at or after `after`."""
@@ -165,10 +175,16 @@ class _Printer:
         self.source = source
         self.lines: list[_Line] = []
         self.items: list[_Item] = []
+        # Source ranges printed as written, comments included.
+        self.verbatim: list[tuple[Pos, Pos]] = []
 
     def emit(self, indent: int, text: str, start: Pos, end: Pos, *, opens: bool = False,
              closes: bool = False) -> None:
         self.lines.append(_Line(indent, text, start, end, opens, closes, last_line=end[0]))
+
+    def prints_verbatim(self, comment: Comment) -> bool:
+        pos = (comment.line, comment.col)
+        return any(start <= pos < end for start, end in self.verbatim)
 
     # -- top level
     def script(self, script: ast.Script) -> None:
@@ -182,7 +198,11 @@ class _Printer:
 
     def top_line(self, item: ast.GlobalParam | ast.LoadModule | ast.ModParam | ast.Include) -> str:
         if isinstance(item, ast.GlobalParam):
-            return f"{item.name} = {item.value}"
+            # The value as written: the tree's copy has its comments blanked out, and the
+            # comments inside it (a `{...}` value may hold some) stay in it.
+            extent = self.source.code_extent(item.value_span)
+            self.verbatim.append(extent)
+            return f"{item.name} = {self.source.text_between(*extent)}"
         if isinstance(item, ast.LoadModule):
             return f"loadmodule {item.path.raw}"
         if isinstance(item, ast.ModParam):

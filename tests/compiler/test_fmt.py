@@ -172,6 +172,29 @@ def test_top_level_groups_and_global_values() -> None:
     )
 
 
+def test_global_values_keep_the_comments_inside_them() -> None:
+    source = dedent(
+        """
+        listen = udp:1.2.3.4 /* public */ as 5.6.7.8
+        x = { a
+          # inside the braces
+          b }
+        alias = "a"   # trailing
+        y=1 /* trailing block */
+        """
+    )
+    assert formatted(source) == dedent(
+        """
+        listen = udp:1.2.3.4 /* public */ as 5.6.7.8
+        x = { a
+          # inside the braces
+          b }
+        alias = "a"  # trailing
+        y = 1  /* trailing block */
+        """
+    )
+
+
 def test_blank_lines_at_most_one_and_never_at_block_edges() -> None:
     source = "route {\n\n\n    a();\n\n\n\n    b();\n    c();\n\n}\n"
     assert formatted(source) == "route {\n    a();\n\n    b();\n    c();\n}\n"
