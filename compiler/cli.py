@@ -13,7 +13,7 @@ from typing import NoReturn
 
 import click
 
-from compiler.diagnostics import CODES, RENDERERS, render_all, summary
+from compiler.diagnostics import CODES, RENDERERS, Diagnostic, RenderContext, render_all, summary
 from compiler.version import __version__
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -109,6 +109,95 @@ def check(files: tuple[str, ...], output_format: str, color: str, warnings_as_er
     except Exception as exc:  # a bug in sipc: say so plainly, never a raw traceback
         internal_error(exc)
     sys.exit(EXIT_ERRORS if failed else EXIT_OK)
+
+
+def _report(analysis_diags: list[Diagnostic], render_ctx: RenderContext, name: str) -> None:
+    if analysis_diags:
+        click.echo(render_all(analysis_diags, "full", render_ctx), err=True)
+        click.echo(f"{name}: {summary(analysis_diags)}", err=True)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "-o", "--output", "out_dir", default="build", show_default=True, type=click.Path(file_okay=False),
+    help="Folder for the generated module (FILE's name with .py).",
+)  # fmt: skip
+@click.option("--mypy", "with_mypy", is_flag=True, help="Also run mypy --strict on the output.")
+def build(file: str, out_dir: str, with_mypy: bool) -> None:
+    """Check FILE and compile it into a Python module of routes.
+
+    Nothing is written when the script has errors. The module is black-formatted, passes
+    `mypy --strict`, and runs alone: `python build/proxy.py [-l udp:IP:PORT]`.
+    """
+    from compiler import build as builder
+
+    try:
+        result = builder.compile_script(file)
+        _report(
+            result.diagnostics,
+            result.analysis.render_context(color=use_color("auto", sys.stderr)),
+            file,
+        )
+        if not result.ok:
+            sys.exit(EXIT_ERRORS)
+        target = builder.write(result, out_dir, file)
+        click.echo(f"wrote {target}", err=True)
+        if with_mypy:
+            ok, output = builder.run_mypy(target)
+            if not ok:
+                click.echo(output, err=True)
+                click.echo(f"sipc: mypy --strict failed on {target}", err=True)
+                sys.exit(EXIT_ERRORS)
+            click.echo(f"mypy --strict: {target} is clean", err=True)
+    except SystemExit:
+        raise
+    except Exception as exc:
+        internal_error(exc)
+    sys.exit(EXIT_OK)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "-l", "--listen", multiple=True, metavar="SOCKET",
+    help="Serve on SOCKET (udp:IP:PORT, tcp:IP:PORT) instead of the script's socket= lines; repeatable.",
+)  # fmt: skip
+@click.option(
+    "--stats-file", type=click.Path(dir_okay=False), help="Write the counters here as JSON on exit."
+)
+@click.option(
+    "--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    default=None, help="Logging threshold (default: from the script's log_level).",
+)  # fmt: skip
+def run(file: str, listen: tuple[str, ...], stats_file: str | None, log_level: str | None) -> None:
+    """Serve FILE (a .cfg script, compiled first, or a module `sipc build` wrote).
+
+    Binds every socket=/listen= of the script unless --listen is given, serves SIP until
+    SIGTERM or SIGINT, lets work in progress finish, and exits 0. Exit 1 when the script
+    has errors, 3 when a socket cannot be bound.
+    """
+    from compiler import build as builder
+    from compiler.runner import load_module, run_module
+
+    try:
+        if file.endswith(".py"):
+            module = load_module(file)
+        else:
+            result = builder.compile_script(file)
+            _report(
+                result.diagnostics,
+                result.analysis.render_context(color=use_color("auto", sys.stderr)),
+                file,
+            )
+            if not result.ok:
+                sys.exit(EXIT_ERRORS)
+            module = load_module(builder.write(result, builder.cache_dir(), file))
+    except SystemExit:
+        raise
+    except Exception as exc:
+        internal_error(exc)
+    sys.exit(run_module(module, listen=listen, stats_file=stats_file, log_level=log_level))
 
 
 @main.command()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from runtime.core import ops
 from runtime.core.ctx import AvpStore, Branch, CoreServices, Ctx
 from runtime.core.fmt import NULL_TEXT, fmt
 from runtime.core.pvaccess import FormatPart, PvRef
@@ -23,6 +24,7 @@ from runtime.core.script import (
     RouteFn,
     RouteKind,
     RouteTable,
+    ScriptConfig,
     ScriptDrop,
     ScriptExit,
     TimerRoute,
@@ -45,6 +47,7 @@ __all__ = [
     "RouteFn",
     "RouteKind",
     "RouteTable",
+    "ScriptConfig",
     "ScriptDrop",
     "ScriptExit",
     "SocketInfo",
@@ -57,6 +60,7 @@ __all__ = [
     "lookup_pv",
     "lookup_transform",
     "loose_route",
+    "ops",
     "record_route",
     "record_route_value",
     "serve",

@@ -245,6 +245,23 @@ class Ctx:
     def retcode(self) -> int:
         return self.rc
 
+    def setrc(self, rc: int) -> int:
+        """Record an action's code as `$rc` and hand it on (compiled code wraps calls in it)."""
+        self.rc = rc
+        return rc
+
+    def pv_values(self, name: str, inner: str | None = None) -> list[Value]:
+        """Every value of `$(name(inner)[*])`, index 0 upward (`for (... in ...)`)."""
+        if name == "avp" and inner is not None:
+            return list(self.avp.get_all(inner))
+        out: list[Value] = []
+        for index in range(10_000):
+            value = self.pv_get(name, inner, index)
+            if value is None:
+                break
+            out.append(value)
+        return out
+
     def param(self, which: int | str) -> Value:
         """`$param(i)`: the i-th (1-based) argument of the current `route(name, ...)` call."""
         if not self.params:

@@ -79,3 +79,19 @@ class RouteTable:
     startup: RouteFn | None = None
     timers: list[TimerRoute] = field(default_factory=list)
     events: dict[str, RouteFn] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptConfig:
+    """The top level of a compiled script: its core parameters, sockets, modules, modparams.
+
+    `globals` keeps every `name = value` in order, as written; `sockets` the values of its
+    `socket=`/`listen=` lines, which `sipc run` binds unless told otherwise.
+    """
+
+    source: str
+    sha256: str
+    globals: tuple[tuple[str, str], ...] = ()
+    sockets: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+    modparams: tuple[tuple[str, str, int | str], ...] = ()

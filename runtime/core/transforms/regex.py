@@ -40,6 +40,11 @@ def _posix_to_python(expression: str) -> str | None:
     return None if _POSIX_CLASS.search(translated) else translated
 
 
+def posix_to_python_pattern(expression: str) -> str:
+    """A POSIX extended regex as Python's `re` reads it (`[[:digit:]]` -> `[0-9]`)."""
+    return _posix_to_python(expression) or expression
+
+
 def _variable_end(text: str, start: int) -> int:
     """End of the variable token that starts with the ``$`` at ``start``."""
     position = start + 1
