@@ -9,12 +9,14 @@ route. The same input gives the same bytes.
 
 from __future__ import annotations
 
+import ast as pyast
+import io
 import re
+import tokenize
 
 import black
 
 _MARKER = re.compile(r"#\s+(?P<file>\S+?):(?P<line>\d+)(?:\s+(?P<route>\S+))?\s*$")
-_DEF = re.compile(r"^(?:async\s+)?def\s+\w+\(ctx")
 
 
 def format_source(source: str) -> str:
@@ -23,17 +25,44 @@ def format_source(source: str) -> str:
 
 
 def linemap(text: str) -> dict[int, tuple[str, int, str]]:
-    """Python line -> (script file, script line, route) from the markers in `text`."""
+    """Python line -> (script file, script line, route), from the markers in `text`.
+
+    black puts a statement's trailing comment on the statement's last line, so each
+    statement (the header lines of a compound one) is looked up in the syntax tree and
+    every one of its lines gets the marker found on any of them: an exception raised on the
+    first line of a call spread over several still names the right script line.
+    """
+    markers: dict[int, tuple[str, int, str | None]] = {}
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        if tok.type == tokenize.COMMENT:
+            m = _MARKER.search(tok.string)
+            if m is not None:
+                markers[tok.start[0]] = (m.group("file"), int(m.group("line")), m.group("route"))
     out: dict[int, tuple[str, int, str]] = {}
-    route = "<top level>"
-    for number, line in enumerate(text.splitlines(), start=1):
-        m = _MARKER.search(line)
-        if m is None:
+    tree = pyast.parse(text)
+    for func in tree.body:
+        if not isinstance(func, pyast.FunctionDef | pyast.AsyncFunctionDef):
             continue
-        if _DEF.match(line) and m.group("route"):
-            route = m.group("route")
-        out[number] = (m.group("file"), int(m.group("line")), route)
-    return out
+        head = markers.get(func.lineno)
+        if head is None or head[2] is None:
+            continue
+        route = head[2]
+        out[func.lineno] = (head[0], head[1], route)
+        for node in pyast.walk(func):
+            if not isinstance(node, pyast.stmt) or node is func:
+                continue
+            body = getattr(node, "body", None)
+            last = (
+                body[0].lineno - 1
+                if isinstance(body, list) and body
+                else node.end_lineno or node.lineno
+            )
+            lines = range(node.lineno, last + 1)
+            found = next((markers[n] for n in lines if n in markers), None)
+            if found is not None:
+                for n in lines:
+                    out[n] = (found[0], found[1], route)
+    return dict(sorted(out.items()))
 
 
 def finish(source: str) -> str:
