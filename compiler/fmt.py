@@ -99,7 +99,7 @@ class _Source:
         return line, offset - self.starts[line - 1] + 1
 
     def slice(self, span: ast.Span) -> str:
-        return self.text[self.offset((span.line, span.col)) : self.offset((span.end_line, span.end_col))]
+        return self.text_between(_start(span), _end(span))
 
     def code_extent(self, span: ast.Span) -> tuple[Pos, Pos]:
         """The part of `span` from its first to its last character of code (not comment)."""
@@ -423,12 +423,14 @@ class _Printer:
         if isinstance(n, ast.Drop):
             return "drop"
         if isinstance(n, ast.Log):
-            return f"log({self.args((n.level, n.text) if n.level else (n.text,))})"
+            level = () if n.level is None else (n.level,)
+            return f"log({self.args((*level, n.text))})"
         if isinstance(n, ast.Xlog):
             fmt = " ".join(p.raw for p in n.parts)
-            return f"{n.kind}({n.level.raw}, {fmt})" if n.level else f"{n.kind}({fmt})"
+            return f"{n.kind}({fmt})" if n.level is None else f"{n.kind}({n.level.raw}, {fmt})"
         if isinstance(n, ast.Assert):
-            return f"assert({self.args((n.cond, n.text) if n.text else (n.cond,))})"
+            message = () if n.text is None else (n.text,)
+            return f"assert({self.args((n.cond, *message))})"
         if isinstance(n, ast.ErrorCmd):
             return f"error({n.first.raw}, {n.second.raw})"
         if isinstance(n, ast.Async):
