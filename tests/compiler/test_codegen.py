@@ -8,6 +8,7 @@ tests/golden/<case>/input.cfg is compiled and compared with expected.py
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import shutil
 import subprocess
@@ -157,10 +158,8 @@ def test_suspending_routes_are_coroutines() -> None:
 
     async def go() -> list[tuple[int, str]]:
         ctx, core = context(INVITE)
-        try:
+        with contextlib.suppress(ScriptExit):
             await module.route_main(ctx)
-        except ScriptExit:
-            pass
         return core.replies
 
     assert asyncio.run(go()) == [(202, "Woke up with 1")]
