@@ -1,7 +1,7 @@
 """1,000 SIPp calls uac -> sipc proxy -> uas over UDP and over TCP, with a malformed flood.
 
-The proxy is `proxy_routes.py` (a hand-written module in the shape `sipc build` emits)
-served by the runtime in a subprocess on 127.0.0.1. SIPp is the peer we did not write;
+The proxy is samples/stateless.cfg, compiled and served by `sipc run` in a subprocess
+on 127.0.0.1. SIPp is the peer we did not write;
 the bench scenarios (`../shared/bench/scenarios`, loose-routed ACK/BYE through our
 Record-Route) are used when present, SIPp's built-in uac/uas otherwise.
 """
@@ -71,10 +71,11 @@ def start_proxy(proto: str, tmp_path: Path) -> Proxy:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     with log_file.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, str(REPO / "tests/e2e/proxy_routes.py"),
+            [sys.executable, "-m", "compiler", "run", str(REPO / "samples/stateless.cfg"),
              "-l", f"{proto}:127.0.0.1:{port}", "--stats-file", str(stats_file),
              "--log-level", "WARNING"],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=REPO, env=dict(env, SIPC_CACHE_DIR=str(tmp_path / "cache")),
+            stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
     deadline = time.monotonic() + 15
     while not _listening(proto, port):
