@@ -1,0 +1,259 @@
+"""Client transactions, RFC 3261 §17.1: the INVITE one (figure 5) and the others (figure 6).
+
+Theory of operation
+-------------------
+A client transaction is created with the request to send (carrying our Via, whose
+branch is its key), where to send it and over which transport. `start()` sends it and
+arms the timers; from then on it consumes responses (`receive`), fired timers
+(`timer_fired("A")`) and `transport_error()`, and returns effects. Responses for the
+transaction user come out as `TuEvent("response")`; the end as `TuEvent("terminated")`.
+
+INVITE (§17.1.1): Calling retransmits on Timer A (T1, doubling, unreliable transports
+only) until Timer B (64*T1, or fr_timeout) gives up with a timeout. A provisional moves
+to Proceeding, where nothing is retransmitted. A 2xx is passed up and ends the
+transaction at once: its ACK is end to end, the TU's business (§13.2.2.4). A 300-699
+is passed up once, answered by the ACK this transaction builds (§17.1.1.3, same branch,
+hop by hop), and Completed absorbs its retransmissions, re-sending that ACK, for
+Timer D (32 s; 0 on reliable transports).
+
+Non-INVITE (§17.1.2): Trying retransmits on Timer E (T1 doubling up to T2); a
+provisional moves to Proceeding, which retransmits every T2. Timer F (64*T1, or
+fr_timeout) is a timeout. A final response is passed up, and Completed absorbs its
+retransmissions for Timer K (T4; 0 on reliable transports).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from runtime.sip import Request, Response, make_ack
+from runtime.transaction.effects import Effect, Send, TimerSettings, TuEvent
+from runtime.transaction.machine import (
+    Machine,
+    State,
+    Transitions,
+    invite_response_event,
+    non_invite_response_event,
+)
+
+CALLING = State.CALLING
+TRYING = State.TRYING
+PROCEEDING = State.PROCEEDING
+COMPLETED = State.COMPLETED
+TERMINATED = State.TERMINATED
+
+
+class ClientTransaction(Machine):
+    """What both client machines share: the request and the current retransmit interval."""
+
+    __slots__ = ("interval", "request")
+
+    def __init__(
+        self,
+        key: str,
+        request: Request,
+        destination: Any,
+        transport: str,
+        settings: TimerSettings,
+    ) -> None:
+        super().__init__(key, destination, transport, settings)
+        self.request = request
+        self.interval = settings.t1
+
+    def _send_request(self, out: list[Effect]) -> None:
+        out.append(Send(self.request, self.destination, self.transport))
+
+    def start(self) -> list[Effect]:
+        raise NotImplementedError
+
+    def receive(self, response: Response) -> list[Effect]:
+        raise NotImplementedError
+
+    def timer_fired(self, name: str) -> list[Effect]:
+        raise NotImplementedError
+
+    def transport_error(self) -> list[Effect]:
+        raise NotImplementedError
+
+    def abandon(self) -> list[Effect]:
+        """End the transaction now, whatever its state (the proxy's Timer C, §16.8)."""
+        out: list[Effect] = []
+        if self.state is not TERMINATED:
+            self._terminate(out, *self.TIMERS)
+        return out
+
+    TIMERS: ClassVar[tuple[str, ...]] = ()
+
+
+class ClientInviteTransaction(ClientTransaction):
+    """RFC 3261 figure 5."""
+
+    __slots__ = ("ack",)
+
+    INITIAL = CALLING
+    TIMERS = ("A", "B", "D")
+    TRANSITIONS: ClassVar[Transitions] = {
+        (CALLING, "timer A"): CALLING,
+        (CALLING, "timer B"): TERMINATED,
+        (CALLING, "1xx"): PROCEEDING,
+        (CALLING, "2xx"): TERMINATED,
+        (CALLING, "300-699"): COMPLETED,
+        (CALLING, "transport error"): TERMINATED,
+        (PROCEEDING, "1xx"): PROCEEDING,
+        (PROCEEDING, "2xx"): TERMINATED,
+        (PROCEEDING, "300-699"): COMPLETED,
+        (PROCEEDING, "transport error"): TERMINATED,
+        (COMPLETED, "300-699"): COMPLETED,
+        (COMPLETED, "timer D"): TERMINATED,
+        (COMPLETED, "transport error"): TERMINATED,
+    }
+
+    def __init__(
+        self,
+        key: str,
+        request: Request,
+        destination: Any,
+        transport: str,
+        settings: TimerSettings,
+    ) -> None:
+        super().__init__(key, request, destination, transport, settings)
+        self.ack: Request | None = None
+
+    def start(self) -> list[Effect]:
+        out: list[Effect] = []
+        self._send_request(out)
+        if not self.reliable:
+            out.append(self._start("A", self.interval))
+        out.append(self._start("B", self.settings.timer_b))
+        return out
+
+    def receive(self, response: Response) -> list[Effect]:
+        event = invite_response_event(response.status)
+        new_state = self._move(event)
+        if new_state is None:
+            return []
+        out: list[Effect] = []
+        old_state, self.state = self.state, new_state
+        if old_state is COMPLETED:  # a retransmitted final: our ACK was lost
+            if self.ack is not None:
+                out.append(Send(self.ack, self.destination, self.transport))
+            return out
+        if old_state is CALLING:
+            if not self.reliable:
+                out.append(self._stop("A"))
+            out.append(self._stop("B"))
+        out.append(TuEvent("response", self.key, response))
+        if event == "2xx":
+            self._terminate(out)
+        elif event == "300-699":
+            self.ack = make_ack(self.request, response)
+            out.append(Send(self.ack, self.destination, self.transport))
+            if self.reliable:
+                self._terminate(out)
+            else:
+                out.append(self._start("D", self.settings.timer_d))
+        return out
+
+    def timer_fired(self, name: str) -> list[Effect]:
+        new_state = self._move("timer " + name)
+        if new_state is None:
+            return []
+        out: list[Effect] = []
+        if name == "A":
+            self._send_request(out)
+            self.interval *= 2
+            out.append(self._start("A", self.interval))
+        elif name == "B":
+            out.append(TuEvent("timeout", self.key))
+            self._terminate(out, "A")
+        else:  # D
+            self._terminate(out)
+        return out
+
+    def transport_error(self) -> list[Effect]:
+        if self._move("transport error") is None:
+            return []
+        out: list[Effect] = [TuEvent("transport-error", self.key)]
+        self._terminate(out, *self.TIMERS)
+        return out
+
+
+class ClientNonInviteTransaction(ClientTransaction):
+    """RFC 3261 figure 6."""
+
+    __slots__ = ()
+
+    INITIAL = TRYING
+    TIMERS = ("E", "F", "K")
+    TRANSITIONS: ClassVar[Transitions] = {
+        (TRYING, "timer E"): TRYING,
+        (TRYING, "timer F"): TERMINATED,
+        (TRYING, "1xx"): PROCEEDING,
+        (TRYING, "200-699"): COMPLETED,
+        (TRYING, "transport error"): TERMINATED,
+        (PROCEEDING, "timer E"): PROCEEDING,
+        (PROCEEDING, "timer F"): TERMINATED,
+        (PROCEEDING, "1xx"): PROCEEDING,
+        (PROCEEDING, "200-699"): COMPLETED,
+        (PROCEEDING, "transport error"): TERMINATED,
+        (COMPLETED, "timer K"): TERMINATED,
+    }
+
+    def start(self) -> list[Effect]:
+        out: list[Effect] = []
+        self._send_request(out)
+        if not self.reliable:
+            out.append(self._start("E", self.interval))
+        out.append(self._start("F", self.settings.timer_f))
+        return out
+
+    def receive(self, response: Response) -> list[Effect]:
+        event = non_invite_response_event(response.status)
+        new_state = self._move(event)
+        if new_state is None:  # Completed absorbs retransmitted finals
+            return []
+        self.state = new_state
+        out: list[Effect] = [TuEvent("response", self.key, response)]
+        if new_state is COMPLETED:
+            if not self.reliable:
+                out.append(self._stop("E"))
+            out.append(self._stop("F"))
+            if self.reliable:
+                self._terminate(out)
+            else:
+                out.append(self._start("K", self.settings.t4))
+        return out
+
+    def timer_fired(self, name: str) -> list[Effect]:
+        new_state = self._move("timer " + name)
+        if new_state is None:
+            return []
+        out: list[Effect] = []
+        if name == "E":
+            self._send_request(out)
+            # Trying backs off up to T2; Proceeding retransmits every T2 (§17.1.2.2)
+            if self.state is TRYING:
+                self.interval = min(2 * self.interval, self.settings.t2)
+            else:
+                self.interval = self.settings.t2
+            out.append(self._start("E", self.interval))
+        elif name == "F":
+            out.append(TuEvent("timeout", self.key))
+            self._terminate(out, "E")
+        else:  # K
+            self._terminate(out)
+        return out
+
+    def transport_error(self) -> list[Effect]:
+        if self._move("transport error") is None:
+            return []
+        out: list[Effect] = [TuEvent("transport-error", self.key)]
+        self._terminate(out, *self.TIMERS)
+        return out
+
+
+def new_client_transaction(
+    key: str, request: Request, destination: Any, transport: str, settings: TimerSettings
+) -> ClientTransaction:
+    cls = ClientInviteTransaction if request.method == "INVITE" else ClientNonInviteTransaction
+    return cls(key, request, destination, transport, settings)

@@ -1,0 +1,175 @@
+"""What the transaction layer hands back: effects to carry out and events for its owner.
+
+Every input (a message, a fired timer, a user action) returns a list of effects, in the
+order they must be applied. Wire effects (`Send`, `StartTimer`, `StopTimer`) are for the
+runtime; `Deliver` subclasses are news for the pipeline (run a route, forward a stray
+response statelessly, forget a transaction). `TuEvent` only travels between a §17
+machine and its transaction user inside this package.
+
+Destinations are opaque: the layer passes back the `source` a request came from (the
+runtime answers it per RFC 3261 §18.2.2) or the `destination` a branch was given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from runtime.sip import Request, Response
+
+if TYPE_CHECKING:
+    from runtime.transaction.proxy import ProxyTransaction
+
+# (key of the transaction that owns the timer, RFC 3261 timer name: "A", "B", ... "C").
+# A timer is a value, not a handle: the runtime keeps (id, deadline) on one TimerWheel.
+TimerId = tuple[str, str]
+
+
+@dataclass(slots=True)
+class Send:
+    """Put `message` on the wire to `destination` over `transport` ("udp", "tcp", ...)."""
+
+    message: Request | Response | bytes
+    destination: Any
+    transport: str
+
+
+@dataclass(slots=True)
+class StartTimer:
+    """Arm (or re-arm) timer `id` to fire `delay` seconds from now."""
+
+    id: TimerId
+    delay: float
+
+
+@dataclass(slots=True)
+class StopTimer:
+    """Disarm timer `id`; stopping a timer that is not armed is harmless."""
+
+    id: TimerId
+
+
+@dataclass(slots=True)
+class TuEvent:
+    """A §17 machine telling its transaction user something (§17.1 / §17.2 "TU").
+
+    kind: "response" (pass `response` up), "timeout", "transport-error", "ack"
+    (a server INVITE transaction absorbed the ACK of its non-2xx) or "terminated".
+    """
+
+    kind: str
+    key: str
+    response: Response | None = None
+
+
+class Deliver:
+    """Base of the events the layer reports to the pipeline."""
+
+    __slots__ = ()
+
+
+@dataclass(slots=True, eq=False)
+class NewRequest(Deliver):
+    """A request that matched no transaction: run the main route over it.
+
+    This includes an ACK to a 2xx (end to end, RFC 3261 §17: never part of a
+    transaction) and any ACK that matches nothing: the script forwards it statelessly.
+    """
+
+    request: Request
+    source: Any
+    transport: str
+
+
+@dataclass(slots=True, eq=False)
+class StrayResponse(Deliver):
+    """A response that matched no live client transaction: forward it statelessly (§16.7).
+
+    Typically a 2xx retransmission from the callee after the INVITE branch ended.
+    """
+
+    response: Response
+    source: Any
+
+
+@dataclass(slots=True, eq=False)
+class StrayCancel(Deliver):
+    """A CANCEL whose INVITE is unknown, when the layer is told not to answer it 481:
+    RFC 3261 §16.10 has a proxy forward it statelessly."""
+
+    request: Request
+    source: Any
+    transport: str
+
+
+@dataclass(slots=True, eq=False)
+class Failure(Deliver):
+    """Every branch ended without a 2xx: run the failure_route.
+
+    The transaction waits: the owner calls `relay()` (serial forking), `reply()`, or
+    `forward_best()` to send `best` (or 487 when `cancelled`) upstream.
+    """
+
+    transaction: ProxyTransaction
+    best: Response
+    cancelled: bool
+
+
+@dataclass(slots=True, eq=False)
+class Terminated(Deliver):
+    """The transaction is over and gone from the table; drop what is attached to it."""
+
+    transaction: ProxyTransaction
+
+
+Effect = Send | StartTimer | StopTimer | TuEvent | Deliver
+
+
+class TransactionError(Exception):
+    """A user action that the transaction's state forbids (relay after a final, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TimerSettings:
+    """RFC 3261 timer values (seconds) and the OpenSIPS tm knobs that map onto them.
+
+    `fr_timeout` (tm's fr_timeout) is how long a client transaction waits for its first
+    response: Timer B (INVITE) and Timer F (non-INVITE), 64*T1 when None.
+    `fr_inv_timeout` (tm's fr_inv_timeout) is the proxy's Timer C (§16.6 step 11): how
+    long an INVITE branch may ring, restarted by each provisional above 100. RFC 3261
+    wants more than 3 minutes; OpenSIPS defaults are fr_timeout 30, fr_inv_timeout 120.
+    """
+
+    t1: float = 0.5
+    t2: float = 4.0
+    t4: float = 5.0
+    fr_timeout: float | None = None
+    fr_inv_timeout: float = 180.0
+    auto_100_trying: bool = True  # tm's auto_100trying: 100 at once for an INVITE
+    answer_unknown_cancel: bool = True  # 481 (as a UAS, §9.2); False: StrayCancel (§16.10)
+
+    @property
+    def timer_b(self) -> float:
+        return 64 * self.t1 if self.fr_timeout is None else self.fr_timeout
+
+    timer_f = timer_b
+
+    @property
+    def timer_h(self) -> float:
+        return 64 * self.t1
+
+    timer_j = timer_h
+
+    @property
+    def timer_d(self) -> float:
+        return max(32.0, 64 * self.t1)  # "at least 32 seconds" for unreliable transports
+
+
+DEFAULT_SETTINGS = TimerSettings()
+
+_UNRELIABLE = frozenset({"udp", "UDP"})
+
+
+def is_reliable(transport: str) -> bool:
+    """TCP, TLS, SCTP, WS are reliable: no retransmission timers, no wait states."""
+    return transport not in _UNRELIABLE and transport.lower() != "udp"

@@ -1,0 +1,180 @@
+"""The transaction layer's front door: match what arrives, create what the script asks for.
+
+Theory of operation
+-------------------
+The pipeline hands every parsed message to `receive(message, source, transport)` and
+every fired timer id to `timer_fired(id)`, and applies the effects that come back in
+order. It creates a transaction with `create()` when the script asks for one (t_relay,
+t_newtran, t_reply, or before a route first suspends) and then drives it through the
+`ProxyTransaction`'s own actions (`relay`, `reply`, `forward_best`, `cancel`).
+
+Requests (§17.2.3): one dict lookup by RFC 3261 key, or by RFC 2543 key plus a To-tag
+check. A match is a retransmission (absorbed; the last response is re-sent) or an ACK
+(absorbed by an INVITE transaction that sent a non-2xx; passed on as a `NewRequest`
+otherwise: the ACK of a 2xx is end to end). A CANCEL that is no retransmission looks
+for the INVITE it cancels (§9.2/§16.10): found, that transaction answers it; not found,
+a stateless 481 (or a `StrayCancel` when `answer_unknown_cancel` is off). Anything else
+is a `NewRequest` for the main route, with no transaction yet: a stateless script pays
+for none.
+
+Responses (§17.1.3): by top Via branch and CSeq method; one that finds no live client
+transaction is a `StrayResponse`, for the stateless forward of §16.7.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runtime.sip import Request, Response
+from runtime.transaction.effects import (
+    DEFAULT_SETTINGS,
+    Effect,
+    NewRequest,
+    Send,
+    StrayCancel,
+    StrayResponse,
+    TimerId,
+    TimerSettings,
+    TransactionError,
+)
+from runtime.transaction.matching import (
+    cancel_target,
+    client_key,
+    rfc2543_key,
+    server_key,
+    to_tag,
+)
+from runtime.transaction.proxy import ProxyTransaction
+from runtime.transaction.table import TransactionTable, synthetic_key
+
+
+class TransactionLayer:
+    __slots__ = ("settings", "table")
+
+    def __init__(self, settings: TimerSettings = DEFAULT_SETTINGS) -> None:
+        self.settings = settings
+        self.table = TransactionTable()
+
+    # ------------------------------------------------------------------ input
+
+    def receive(
+        self, message: Request | Response, source: Any, transport: str = "udp"
+    ) -> list[Effect]:
+        if not isinstance(message, Request):
+            return self._on_response(message, source)
+        transaction = self.find(message)
+        if transaction is not None:
+            return transaction.receive_request(message, source, transport)
+        if message.method == "CANCEL":
+            return self._on_cancel(message, source, transport)
+        return [NewRequest(message, source, transport)]
+
+    def timer_fired(self, timer_id: TimerId) -> list[Effect]:
+        transaction = self.table.get(timer_id[0])
+        if transaction is None:
+            return []  # its transaction is gone: a timer nobody stopped in time
+        return transaction.timer_fired(timer_id)
+
+    def transport_error(self, timer_or_machine_key: str) -> list[Effect]:
+        """Sending for machine `key` failed; the machines treat it per §17."""
+        transaction = self.table.get(timer_or_machine_key)
+        if transaction is None:
+            return []
+        return transaction.transport_error(timer_or_machine_key)
+
+    # ------------------------------------------------------------------ lookup
+
+    def find(self, request: Request) -> ProxyTransaction | None:
+        """The transaction `request` belongs to (a CANCEL: its own, not its INVITE's)."""
+        key = server_key(request)
+        if key is not None:
+            return self.table.get(key)
+        return self._find_rfc2543(request, None)
+
+    def find_invite(self, cancel: Request) -> ProxyTransaction | None:
+        """The INVITE transaction a CANCEL refers to (t_check_trans on a CANCEL)."""
+        key = cancel_target(cancel)
+        if key is not None:
+            transaction = self.table.get(key)
+        else:
+            transaction = self._find_rfc2543(cancel, "INVITE")
+        if transaction is None or not transaction.is_invite:
+            return None
+        return transaction
+
+    def _find_rfc2543(self, request: Request, method: str | None) -> ProxyTransaction | None:
+        key = rfc2543_key(request, method)
+        if key is None:
+            return None
+        transaction = self.table.get_rfc2543(key)
+        if transaction is None:
+            return None
+        tag = to_tag(request)
+        if tag == transaction.request_to_tag:
+            return transaction
+        if request.method == "ACK":  # the ACK carries the tag of the final we sent
+            last = transaction.server.last_response
+            if last is not None and last.status >= 200 and tag == to_tag(last):
+                return transaction
+        return None
+
+    # ------------------------------------------------------------------ creation
+
+    def create(
+        self,
+        request: Request,
+        source: Any,
+        transport: str = "udp",
+        settings: TimerSettings | None = None,
+    ) -> tuple[ProxyTransaction, list[Effect]]:
+        """A new transaction for `request` and the effects of creating it (100 Trying).
+
+        `settings` overrides the layer's for this transaction ($T_fr_timeout and the like).
+        """
+        if request.method == "ACK":
+            raise TransactionError("an ACK never creates a transaction")
+        if self.find(request) is not None:
+            raise TransactionError("the request already has a transaction")
+        key = server_key(request)
+        old_key = None
+        if key is None:
+            old_key = rfc2543_key(request)
+            if old_key is None:
+                raise TransactionError("the request lacks Via, From, Call-ID or CSeq")
+            key = synthetic_key()
+        transaction = ProxyTransaction(
+            self.table,
+            request,
+            source,
+            transport,
+            settings or self.settings,
+            key,
+            old_key,
+            to_tag(request),
+        )
+        return transaction, transaction.start()
+
+    # ------------------------------------------------------------------ internals
+
+    def _on_cancel(self, cancel: Request, source: Any, transport: str) -> list[Effect]:
+        invite = self.find_invite(cancel)
+        if invite is None:
+            if self.settings.answer_unknown_cancel:
+                return [Send(cancel.make_response(481), source, transport)]
+            return [StrayCancel(cancel, source, transport)]
+        key = server_key(cancel)
+        old_key = None
+        if key is None:
+            old_key = rfc2543_key(cancel)
+            key = synthetic_key()
+        return invite.receive_cancel(cancel, source, transport, key, old_key)
+
+    def _on_response(self, response: Response, source: Any) -> list[Effect]:
+        key = client_key(response)
+        transaction = self.table.get(key) if key is not None else None
+        if transaction is None or key is None:
+            return [StrayResponse(response, source)]
+        return transaction.receive_response(key, response, source)
+
+    def __len__(self) -> int:
+        return len(self.table)

@@ -1,0 +1,631 @@
+"""The stateful proxy core of RFC 3261 §16: one server transaction, many client branches.
+
+Theory of operation
+-------------------
+A `ProxyTransaction` is the "response context" of §16: the server transaction of the
+request it was created for, one client transaction per branch the owner relays, and
+the CANCEL transactions on either side. Every method consumes one event and returns
+effects; the §17 machines inside report to it through `TuEvent`s, which it consumes.
+
+Phases: WAITING (no final response upstream yet; the script may still be running, even
+suspended: retransmissions are absorbed all the same), FAILURE (every branch ended
+without a 2xx and the owner was asked, through a `Failure` delivery, to run the
+failure_route: it answers with `relay()`, `reply()` or `forward_best()`), REPLIED (a
+final went upstream) and TERMINATED (every machine has ended; gone from the table).
+
+Responses on a branch (§16.7): the branch's onreply hook sees each one first and may
+drop a provisional. A provisional other than 100 is forwarded upstream while WAITING and
+restarts the branch's Timer C (INVITE). Every 2xx is forwarded at once, the first one
+through the server transaction, later ones (other forks, §16.7 step 10) straight to
+the transport, and the still pending branches are CANCELed. A 300-699 is stored; a 6xx
+also CANCELs the pending branches and forbids new ones. When the last branch ends
+without a 2xx, the best stored response goes upstream (6xx first, then the lowest
+class, preferring 401/407/415/420/484 in 4xx and received responses over local ones;
+503 becomes 500; 401/407 challenges of the other branches are added), or 408 when
+nothing was stored — unless the owner wanted a failure_route first.
+
+Timeouts (§16.8): Timer B/F of a branch, or its Timer C before any provisional, count
+as a local 408 on the branch. Timer C after a provisional sends a CANCEL and rearms for
+64*T1; if it fires again, the branch is given up with a local 408. A transport error
+counts as a local 503 (§16.9).
+
+CANCEL (§16.10): the layer hands an upstream CANCEL to the INVITE's transaction, which
+answers it 200 through a server transaction of its own and CANCELs each pending branch —
+at once if it had a provisional, otherwise when its first provisional comes (§9.1). The
+INVITE then gets 487 upstream once its branches have ended (at once when none was
+relayed yet); a 2xx that crossed the CANCEL is still forwarded.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from runtime.sip import Request, Response, make_cancel, new_tag, parse_message
+from runtime.transaction.client import (
+    ClientNonInviteTransaction,
+    ClientTransaction,
+    new_client_transaction,
+)
+from runtime.transaction.effects import (
+    Effect,
+    Failure,
+    NewRequest,
+    Send,
+    StartTimer,
+    StopTimer,
+    StrayResponse,
+    Terminated,
+    TimerId,
+    TimerSettings,
+    TransactionError,
+    TuEvent,
+)
+from runtime.transaction.matching import Rfc2543Key, client_key_for
+from runtime.transaction.server import (
+    ServerNonInviteTransaction,
+    ServerTransaction,
+    new_server_transaction,
+)
+
+if TYPE_CHECKING:
+    from runtime.transaction.table import TransactionTable
+
+# Branch ids: cookie, a per-process random part (so peers cannot forge responses to
+# branches they did not see), a per-transaction counter, and the branch number.
+_PROCESS_PART = secrets.token_hex(4)
+_transaction_numbers = itertools.count(1)
+
+# In the 4xx class, responses that help the caller retry (§16.7 step 6).
+_RETRY_INFO = frozenset({401, 407, 415, 420, 484})
+_CHALLENGES = ("WWW-Authenticate", "Proxy-Authenticate")
+
+
+class Phase(enum.Enum):
+    WAITING = "waiting"
+    FAILURE = "failure"
+    REPLIED = "replied"
+    TERMINATED = "terminated"
+
+
+@dataclass(slots=True)
+class Branch:
+    """An outgoing branch as the owner asks for it.
+
+    With `sent_by` ("host:port" of the sending socket) the layer adds our Via with a
+    fresh branch id; without it the request must already carry a Via of ours whose
+    branch is unique (see `ProxyTransaction.new_branch_id`).
+    """
+
+    request: Request
+    destination: Any
+    transport: str = "udp"
+    sent_by: str | None = None
+
+
+class ProxyBranch:
+    """The state of one relayed branch (RFC 3261 §16.6/§16.7)."""
+
+    __slots__ = (
+        "branch_id",
+        "cancel",
+        "cancel_wanted",
+        "client",
+        "destination",
+        "final",
+        "index",
+        "key",
+        "local",
+        "provisional",
+        "request",
+        "transport",
+    )
+
+    def __init__(self, index: int, request: Request, destination: Any, transport: str) -> None:
+        self.index = index
+        self.request = request
+        self.destination = destination
+        self.transport = transport
+        self.branch_id = ""
+        self.key = ""
+        self.client: ClientTransaction | None = None
+        self.cancel: ClientNonInviteTransaction | None = None
+        self.cancel_wanted = False
+        self.provisional = False
+        self.final: Response | None = None
+        self.local = False  # `final` was made here (timeout, transport error)
+
+    @property
+    def pending(self) -> bool:
+        return self.final is None
+
+    def __repr__(self) -> str:
+        status = "pending" if self.final is None else self.final.status
+        return f"<ProxyBranch {self.index} {self.key} {status}>"
+
+
+BranchHook = Callable[["ProxyTransaction", ProxyBranch], bool]
+ReplyHook = Callable[["ProxyTransaction", ProxyBranch, Response], bool]
+
+
+class ProxyTransaction:
+    """A response context: the server transaction and its branches. See the module doc."""
+
+    __slots__ = (
+        "_id_prefix",
+        "_ids",
+        "_live",
+        "_tag",
+        "blocked",
+        "branches",
+        "cancel_server",
+        "cancelled",
+        "final_status",
+        "has_failure_route",
+        "is_invite",
+        "keys",
+        "on_branch",
+        "on_reply",
+        "phase",
+        "request",
+        "request_to_tag",
+        "server",
+        "settings",
+        "source",
+        "table",
+        "transport",
+        "user_data",
+    )
+
+    def __init__(
+        self,
+        table: TransactionTable,
+        request: Request,
+        source: Any,
+        transport: str,
+        settings: TimerSettings,
+        key: str,
+        rfc2543_key: Rfc2543Key | None = None,
+        request_to_tag: str = "",
+    ) -> None:
+        self.table = table
+        self.request = request
+        self.source = source
+        self.transport = transport
+        self.settings = settings
+        self.is_invite = request.method == "INVITE"
+        self.server: ServerTransaction = new_server_transaction(
+            key, request, source, transport, settings
+        )
+        self.cancel_server: ServerNonInviteTransaction | None = None
+        self.branches: list[ProxyBranch] = []
+        self.phase = Phase.WAITING
+        self.cancelled = False  # an upstream CANCEL arrived before the final
+        self.blocked = False  # a 6xx arrived: no new branches (§16.7 step 5)
+        self.final_status = 0
+        self.has_failure_route = False  # t_on_failure armed: ask before the final goes
+        self.on_branch: BranchHook | None = None
+        self.on_reply: ReplyHook | None = None
+        self.user_data: Any = None  # the pipeline's per-transaction state ($avp, flags)
+        self.request_to_tag = request_to_tag
+        self.keys: list[str | Rfc2543Key] = [key]
+        self._live = 1
+        self._tag: str | None = None
+        self._id_prefix = ""
+        self._ids = 0
+        table.add(key, self)
+        if rfc2543_key is not None:
+            table.add_rfc2543(rfc2543_key, self)
+            self.keys.append(rfc2543_key)
+
+    # ------------------------------------------------------------------ user actions
+
+    def start(self) -> list[Effect]:
+        """The effects of creating the transaction: 100 Trying for an INVITE (§16.2)."""
+        out: list[Effect] = []
+        if self.is_invite and self.settings.auto_100_trying:
+            self._send_upstream(self.request.make_response(100), out)
+        return out
+
+    def new_branch_id(self) -> str:
+        """A fresh RFC 3261 branch id for a Via the owner adds itself."""
+        if not self._id_prefix:
+            self._id_prefix = f"z9hG4bK{_PROCESS_PART}{next(_transaction_numbers):x}."
+        self._ids += 1
+        return f"{self._id_prefix}{self._ids}"
+
+    def relay(self, branches: Iterable[Branch]) -> list[Effect]:
+        """Start a client transaction per branch (parallel forking, or serial from FAILURE).
+
+        Each branch goes through the `on_branch` hook first (branch_route), which may
+        edit it or drop it by returning False.
+        """
+        if self.phase is Phase.REPLIED or self.phase is Phase.TERMINATED:
+            raise TransactionError("a final response was already sent upstream")
+        if self.cancelled:
+            raise TransactionError("the transaction was cancelled")
+        if self.blocked:
+            raise TransactionError("a 6xx response ended the forking")
+        out: list[Effect] = []
+        settings = self.settings
+        for spec in branches:
+            request = spec.request
+            if request is self.request:  # each branch edits its own copy
+                copied = parse_message(request.to_bytes())
+                assert isinstance(copied, Request)
+                request = copied
+            branch = ProxyBranch(len(self.branches), request, spec.destination, spec.transport)
+            if self.on_branch is not None and not self.on_branch(self, branch):
+                continue
+            if spec.sent_by is not None:
+                branch.request.prepend_via(
+                    f"SIP/2.0/{branch.transport.upper()} {spec.sent_by};branch={self.new_branch_id()}"
+                )
+            top = branch.request.top_via
+            if top is None or top.branch is None:
+                raise TransactionError("a relayed request needs our Via with a branch")
+            branch.branch_id = top.branch
+            branch.key = client_key_for(top.branch, branch.request.method)
+            client = new_client_transaction(
+                branch.key, branch.request, branch.destination, branch.transport, settings
+            )
+            branch.client = client
+            self.branches.append(branch)
+            self.table.add(branch.key, self)
+            self.keys.append(branch.key)
+            self._live += 1
+            out.extend(client.start())
+            if self.is_invite:
+                out.append(StartTimer((branch.key, "C"), settings.fr_inv_timeout))
+        if self.phase is Phase.FAILURE and any(b.final is None for b in self.branches):
+            self.phase = Phase.WAITING
+        return out
+
+    def reply(
+        self,
+        status: int,
+        reason: str | None = None,
+        *,
+        headers: Iterable[tuple[str, str]] = (),
+        body: bytes = b"",
+        content_type: str | None = None,
+    ) -> list[Effect]:
+        """Answer upstream from here (t_reply); a final also CANCELs pending branches."""
+        response = self.request.make_response(
+            status,
+            reason,
+            to_tag=self._to_tag(),
+            headers=headers,
+            body=body,
+            content_type=content_type,
+        )
+        return self.send_response(response)
+
+    def send_response(self, response: Response) -> list[Effect]:
+        """Send a response the owner built (provisional, or the final) upstream."""
+        if self.phase is Phase.REPLIED or self.phase is Phase.TERMINATED:
+            raise TransactionError("a final response was already sent upstream")
+        out: list[Effect] = []
+        if response.status >= 200:
+            self.phase = Phase.REPLIED
+            self.final_status = response.status
+        self._send_upstream(response, out)
+        if response.status >= 200:
+            self._cancel_pending(out)
+        self._maybe_end(out)
+        return out
+
+    def forward_best(self) -> list[Effect]:
+        """After a `Failure`: no new branch, send the best response (487 if cancelled)."""
+        if self.phase is not Phase.FAILURE:
+            raise TransactionError("no failure is waiting for a decision")
+        out: list[Effect] = []
+        self._send_best(out)
+        self._maybe_end(out)
+        return out
+
+    def cancel(self) -> list[Effect]:
+        """CANCEL every pending INVITE branch (t_cancel_branch("a")); upstream is not told."""
+        out: list[Effect] = []
+        self._cancel_pending(out)
+        return out
+
+    def best_response(self) -> Response:
+        """The response §16.7 would send upstream now ($T_reply_code in a failure_route)."""
+        best = self._best_branch()
+        if best is None or best.final is None:
+            return self.request.make_response(408, to_tag=self._to_tag())
+        return best.final
+
+    @property
+    def pending_branches(self) -> int:
+        return sum(1 for b in self.branches if b.final is None)
+
+    # ------------------------------------------------------------------ network input
+
+    def receive_request(self, request: Request, source: Any, transport: str) -> list[Effect]:
+        """A request that matched this transaction: a retransmission or an ACK."""
+        machine = self.cancel_server if request.method == "CANCEL" else self.server
+        if machine is None:
+            return []
+        if machine.terminated:
+            if request.method == "ACK":  # the ACK of a 2xx: end to end, not ours
+                return [NewRequest(request, source, transport)]
+            return []  # a retransmission after our 2xx, while the branches live on
+        out: list[Effect] = []
+        self._drive(machine.receive(request), out)
+        self._maybe_end(out)
+        return out
+
+    def receive_cancel(
+        self,
+        cancel: Request,
+        source: Any,
+        transport: str,
+        key: str,
+        rfc2543_key: Rfc2543Key | None,
+    ) -> list[Effect]:
+        """An upstream CANCEL for this INVITE (§16.10): 200 it, then cancel downstream."""
+        out: list[Effect] = []
+        ok = cancel.make_response(200, to_tag=self._to_tag())
+        if self.cancel_server is not None:  # a second, different CANCEL: answer and ignore
+            out.append(Send(ok, source, transport))
+            return out
+        machine = ServerNonInviteTransaction(key, cancel, source, transport, self.settings)
+        self.cancel_server = machine
+        self.table.add(key, self)
+        self.keys.append(key)
+        if rfc2543_key is not None:
+            self.table.add_rfc2543(rfc2543_key, self)
+            self.keys.append(rfc2543_key)
+        self._live += 1
+        self._drive(machine.send_response(ok), out)
+        if self.phase is Phase.WAITING or self.phase is Phase.FAILURE:
+            self.cancelled = True
+            self._cancel_pending(out)
+            if self.phase is Phase.WAITING and not self.branches:
+                self._send_final(self._local(487), out)
+            else:
+                self._check_complete(out)
+        self._maybe_end(out)
+        return out
+
+    def receive_response(self, key: str, response: Response, source: Any) -> list[Effect]:
+        """A response whose client key is one of ours."""
+        out: list[Effect] = []
+        for branch in self.branches:
+            if branch.key == key:
+                client = branch.client
+                assert client is not None
+                if client.terminated:
+                    return [StrayResponse(response, source)]
+                self._drive(client.receive(response), out, branch)
+                break
+            cancel = branch.cancel
+            if cancel is not None and cancel.key == key:
+                self._drive(cancel.receive(response), out)  # 200 or 481: nothing to do
+                break
+        else:
+            return [StrayResponse(response, source)]
+        self._maybe_end(out)
+        return out
+
+    def timer_fired(self, timer_id: TimerId) -> list[Effect]:
+        key, name = timer_id
+        out: list[Effect] = []
+        if key == self.server.key:
+            self._drive(self.server.timer_fired(name), out)
+        elif self.cancel_server is not None and key == self.cancel_server.key:
+            self._drive(self.cancel_server.timer_fired(name), out)
+        else:
+            for branch in self.branches:
+                if branch.key == key:
+                    if name == "C":
+                        self._timer_c(branch, out)
+                    else:
+                        assert branch.client is not None
+                        self._drive(branch.client.timer_fired(name), out, branch)
+                    break
+                if branch.cancel is not None and branch.cancel.key == key:
+                    self._drive(branch.cancel.timer_fired(name), out)
+                    break
+        self._maybe_end(out)
+        return out
+
+    def transport_error(self, key: str) -> list[Effect]:
+        """Sending for the machine `key` failed (a TCP connection refused, ...)."""
+        out: list[Effect] = []
+        if key == self.server.key:
+            self._drive(self.server.transport_error(), out)
+        for branch in self.branches:
+            if branch.key == key and branch.client is not None:
+                self._drive(branch.client.transport_error(), out, branch)
+        self._maybe_end(out)
+        return out
+
+    # ------------------------------------------------------------------ internals
+
+    def _drive(
+        self, effects: list[Effect], out: list[Effect], branch: ProxyBranch | None = None
+    ) -> None:
+        """Pass wire effects on; act on what a machine tells its user."""
+        for effect in effects:
+            if type(effect) is not TuEvent:
+                out.append(effect)
+            elif effect.kind == "terminated":
+                self._live -= 1
+            elif branch is not None:
+                if effect.kind == "response":
+                    assert effect.response is not None
+                    self._on_branch_response(branch, effect.response, out)
+                elif effect.kind == "timeout":
+                    self._branch_ended(branch, self._local_on(branch, 408), out)
+                elif effect.kind == "transport-error":
+                    self._branch_ended(branch, self._local_on(branch, 503), out)
+
+    def _on_branch_response(self, branch: ProxyBranch, response: Response, out: list[Effect]) -> None:
+        status = response.status
+        if self.on_reply is not None and not self.on_reply(self, branch, response) and status < 200:
+            return  # onreply_route dropped the provisional
+        if status < 200:
+            branch.provisional = True
+            if self.is_invite:
+                if status > 100 and branch.cancel is None:
+                    out.append(StartTimer((branch.key, "C"), self.settings.fr_inv_timeout))
+                if branch.cancel_wanted:
+                    self._send_cancel(branch, out)
+            if status > 100 and self.phase is Phase.WAITING:
+                response.remove_top_via()
+                self._send_upstream(response, out)
+            return
+        branch.final = response
+        if self.is_invite:
+            out.append(StopTimer((branch.key, "C")))
+        if status < 300:
+            self._forward_2xx(response, out)
+            return
+        if status >= 600:
+            self.blocked = True
+            self._cancel_pending(out)
+        self._check_complete(out)
+
+    def _forward_2xx(self, response: Response, out: list[Effect]) -> None:
+        response.remove_top_via()
+        if self.phase is not Phase.REPLIED:
+            self.phase = Phase.REPLIED
+            self.final_status = response.status
+            self._send_upstream(response, out)
+            self._cancel_pending(out)
+        elif self.is_invite:  # another fork answered: every 2xx goes up (§16.7 step 10)
+            out.append(Send(response, self.source, self.transport))
+
+    def _branch_ended(self, branch: ProxyBranch, response: Response, out: list[Effect]) -> None:
+        branch.final = response
+        branch.local = True
+        if self.is_invite:
+            out.append(StopTimer((branch.key, "C")))
+        self._check_complete(out)
+
+    def _timer_c(self, branch: ProxyBranch, out: list[Effect]) -> None:
+        if branch.final is not None:
+            return
+        if branch.provisional and branch.cancel is None:
+            self._send_cancel(branch, out)
+            return
+        # no provisional ever (§16.8: as if 408), or the CANCEL brought no 487 in time
+        assert branch.client is not None
+        self._drive(branch.client.abandon(), out)
+        self._branch_ended(branch, self._local_on(branch, 408), out)
+
+    def _cancel_pending(self, out: list[Effect]) -> None:
+        if not self.is_invite:
+            return  # a non-INVITE is never CANCELed (§9.1): it ends by itself
+        for branch in self.branches:
+            if branch.final is None and branch.cancel is None:
+                if branch.provisional:
+                    self._send_cancel(branch, out)
+                else:
+                    branch.cancel_wanted = True  # sent with the first provisional (§9.1)
+
+    def _send_cancel(self, branch: ProxyBranch, out: list[Effect]) -> None:
+        branch.cancel_wanted = False
+        key = client_key_for(branch.branch_id, "CANCEL")
+        machine = ClientNonInviteTransaction(
+            key, make_cancel(branch.request), branch.destination, branch.transport, self.settings
+        )
+        branch.cancel = machine
+        self.table.add(key, self)
+        self.keys.append(key)
+        self._live += 1
+        out.extend(machine.start())
+        # the INVITE should end with a 487 now; give up on it after 64*T1 (§9.1)
+        out.append(StartTimer((branch.key, "C"), 64 * self.settings.t1))
+
+    def _check_complete(self, out: list[Effect]) -> None:
+        if self.phase is not Phase.WAITING or not self.branches:
+            return
+        for branch in self.branches:
+            if branch.final is None:
+                return
+        if self.has_failure_route:
+            self.phase = Phase.FAILURE
+            out.append(Failure(self, self.best_response(), self.cancelled))
+        else:
+            self._send_best(out)
+
+    def _best_branch(self) -> ProxyBranch | None:
+        best: ProxyBranch | None = None
+        best_rank: tuple[int, int, int] | None = None
+        for branch in self.branches:
+            final = branch.final
+            if final is None or final.status < 300:
+                continue
+            status = final.status
+            rank = (
+                0 if status >= 600 else status // 100,
+                0 if status in _RETRY_INFO else 1,
+                1 if branch.local else 0,
+            )
+            if best_rank is None or rank < best_rank:
+                best, best_rank = branch, rank
+        return best
+
+    def _send_best(self, out: list[Effect]) -> None:
+        if self.cancelled:
+            self._send_final(self._local(487), out)
+            return
+        best = self._best_branch()
+        if best is None or best.final is None:
+            response = self._local(408)
+        elif best.final.status == 503:
+            response = self._local(500)
+        elif best.local:
+            response = self._local(best.final.status)
+        else:
+            response = best.final
+            response.remove_top_via()
+            if response.status in (401, 407):
+                self._add_challenges(response, best)
+        self._send_final(response, out)
+
+    def _add_challenges(self, response: Response, chosen: ProxyBranch) -> None:
+        """§16.7 step 7: the caller may answer every challenge in one retry."""
+        for branch in self.branches:
+            final = branch.final
+            if branch is chosen or branch.local or final is None or final.status not in (401, 407):
+                continue
+            for name in _CHALLENGES:
+                for value in final.headers_named(name):
+                    response.add_header(name, value)
+
+    def _send_final(self, response: Response, out: list[Effect]) -> None:
+        self.phase = Phase.REPLIED
+        self.final_status = response.status
+        self._send_upstream(response, out)
+
+    def _send_upstream(self, response: Response, out: list[Effect]) -> None:
+        self._drive(self.server.send_response(response), out)
+
+    def _local(self, status: int) -> Response:
+        return self.request.make_response(status, to_tag=self._to_tag())
+
+    def _local_on(self, branch: ProxyBranch, status: int) -> Response:
+        return branch.request.make_response(status, to_tag=self._to_tag())
+
+    def _to_tag(self) -> str:
+        if self._tag is None:
+            self._tag = new_tag()
+        return self._tag
+
+    def _maybe_end(self, out: list[Effect]) -> None:
+        if self._live == 0 and self.phase is not Phase.TERMINATED:
+            self.phase = Phase.TERMINATED
+            self.table.remove(self)
+            out.append(Terminated(self))
+
+    def __repr__(self) -> str:
+        return f"<ProxyTransaction {self.server.key} {self.phase.value} {len(self.branches)} branches>"

@@ -1,0 +1,222 @@
+"""Server transactions, RFC 3261 §17.2: the INVITE one (figure 7) and the others (figure 8).
+
+Theory of operation
+-------------------
+A server transaction is created for a request that matched none (§17.2.3), with the
+source to answer and its transport. It consumes retransmissions of that request
+(`receive`), the responses its user sends (`send_response`), fired timers and
+`transport_error()`, and returns effects. It never passes a retransmission up: it
+absorbs it, re-sending the last response when there is one.
+
+INVITE (§17.2.1): Proceeding re-sends the last provisional on a retransmission. A 2xx
+from the TU is sent and ends the transaction (the TU, here the proxy core, sees to any
+later 2xx). A 300-699 moves to Completed, re-sent on each retransmission and on Timer G
+(T1 doubling up to T2, unreliable transports only) until the hop-by-hop ACK arrives or
+Timer H (64*T1) gives up. The ACK moves to Confirmed, which absorbs further ACKs for
+Timer I (T4; 0 on reliable transports).
+
+Non-INVITE (§17.2.2): Trying absorbs retransmissions silently (nothing to re-send yet);
+a provisional moves to Proceeding; a final to Completed, which re-sends it on each
+retransmission until Timer J (64*T1; 0 on reliable transports).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from runtime.sip import Request, Response
+from runtime.transaction.effects import Effect, Send, TimerSettings, TuEvent
+from runtime.transaction.machine import (
+    Machine,
+    State,
+    Transitions,
+    invite_response_event,
+    non_invite_response_event,
+)
+
+TRYING = State.TRYING
+PROCEEDING = State.PROCEEDING
+COMPLETED = State.COMPLETED
+CONFIRMED = State.CONFIRMED
+TERMINATED = State.TERMINATED
+
+
+class ServerTransaction(Machine):
+    """What both server machines share: the request and the last response sent."""
+
+    __slots__ = ("interval", "last_response", "request")
+
+    def __init__(
+        self,
+        key: str,
+        request: Request,
+        destination: Any,
+        transport: str,
+        settings: TimerSettings,
+    ) -> None:
+        super().__init__(key, destination, transport, settings)
+        self.request = request
+        self.last_response: Response | None = None
+        self.interval = settings.t1
+
+    def _resend(self, out: list[Effect]) -> None:
+        if self.last_response is not None:
+            out.append(Send(self.last_response, self.destination, self.transport))
+
+    def receive(self, request: Request) -> list[Effect]:
+        raise NotImplementedError
+
+    def send_response(self, response: Response) -> list[Effect]:
+        raise NotImplementedError
+
+    def timer_fired(self, name: str) -> list[Effect]:
+        raise NotImplementedError
+
+    def transport_error(self) -> list[Effect]:
+        if self._move("transport error") is None:
+            return []
+        out: list[Effect] = [TuEvent("transport-error", self.key)]
+        self._terminate(out, *self.TIMERS)
+        return out
+
+    @property
+    def final_sent(self) -> bool:
+        last = self.last_response
+        return last is not None and last.status >= 200
+
+    TIMERS: ClassVar[tuple[str, ...]] = ()
+
+
+class ServerInviteTransaction(ServerTransaction):
+    """RFC 3261 figure 7."""
+
+    __slots__ = ()
+
+    INITIAL = PROCEEDING
+    TIMERS = ("G", "H", "I")
+    TRANSITIONS: ClassVar[Transitions] = {
+        (PROCEEDING, "request"): PROCEEDING,
+        (PROCEEDING, "1xx"): PROCEEDING,
+        (PROCEEDING, "2xx"): TERMINATED,
+        (PROCEEDING, "300-699"): COMPLETED,
+        (PROCEEDING, "transport error"): TERMINATED,
+        (COMPLETED, "request"): COMPLETED,
+        (COMPLETED, "ACK"): CONFIRMED,
+        (COMPLETED, "timer G"): COMPLETED,
+        (COMPLETED, "timer H"): TERMINATED,
+        (COMPLETED, "transport error"): TERMINATED,
+        (CONFIRMED, "ACK"): CONFIRMED,
+        (CONFIRMED, "request"): CONFIRMED,
+        (CONFIRMED, "timer I"): TERMINATED,
+    }
+
+    def receive(self, request: Request) -> list[Effect]:
+        event = "ACK" if request.method == "ACK" else "request"
+        new_state = self._move(event)
+        if new_state is None:
+            return []
+        out: list[Effect] = []
+        old_state, self.state = self.state, new_state
+        if event == "request":
+            if old_state is not CONFIRMED:
+                self._resend(out)
+        elif old_state is COMPLETED:
+            out.append(TuEvent("ack", self.key))
+            if not self.reliable:
+                out.append(self._stop("G"))
+            out.append(self._stop("H"))
+            if self.reliable:
+                self._terminate(out)
+            else:
+                out.append(self._start("I", self.settings.t4))
+        return out
+
+    def send_response(self, response: Response) -> list[Effect]:
+        event = invite_response_event(response.status)
+        new_state = self._move(event)
+        if new_state is None:
+            return []
+        self.state = new_state
+        self.last_response = response
+        out: list[Effect] = [Send(response, self.destination, self.transport)]
+        if event == "2xx":
+            self._terminate(out)
+        elif event == "300-699":
+            if not self.reliable:
+                out.append(self._start("G", self.interval))
+            out.append(self._start("H", self.settings.timer_h))
+        return out
+
+    def timer_fired(self, name: str) -> list[Effect]:
+        new_state = self._move("timer " + name)
+        if new_state is None:
+            return []
+        out: list[Effect] = []
+        if name == "G":
+            self._resend(out)
+            self.interval = min(2 * self.interval, self.settings.t2)
+            out.append(self._start("G", self.interval))
+        elif name == "H":  # the ACK never came (§17.2.1)
+            out.append(TuEvent("timeout", self.key))
+            self._terminate(out, "G")
+        else:  # I
+            self._terminate(out)
+        return out
+
+
+class ServerNonInviteTransaction(ServerTransaction):
+    """RFC 3261 figure 8."""
+
+    __slots__ = ()
+
+    INITIAL = TRYING
+    TIMERS = ("J",)
+    TRANSITIONS: ClassVar[Transitions] = {
+        (TRYING, "request"): TRYING,
+        (TRYING, "1xx"): PROCEEDING,
+        (TRYING, "200-699"): COMPLETED,
+        (TRYING, "transport error"): TERMINATED,
+        (PROCEEDING, "request"): PROCEEDING,
+        (PROCEEDING, "1xx"): PROCEEDING,
+        (PROCEEDING, "200-699"): COMPLETED,
+        (PROCEEDING, "transport error"): TERMINATED,
+        (COMPLETED, "request"): COMPLETED,
+        (COMPLETED, "timer J"): TERMINATED,
+        (COMPLETED, "transport error"): TERMINATED,
+    }
+
+    def receive(self, request: Request) -> list[Effect]:
+        if request.method == "ACK" or self._move("request") is None:
+            return []
+        out: list[Effect] = []
+        self._resend(out)  # nothing in Trying: the request is absorbed silently
+        return out
+
+    def send_response(self, response: Response) -> list[Effect]:
+        event = non_invite_response_event(response.status)
+        new_state = self._move(event)
+        if new_state is None:
+            return []
+        self.state = new_state
+        self.last_response = response
+        out: list[Effect] = [Send(response, self.destination, self.transport)]
+        if new_state is COMPLETED:
+            if self.reliable:
+                self._terminate(out)
+            else:
+                out.append(self._start("J", self.settings.timer_j))
+        return out
+
+    def timer_fired(self, name: str) -> list[Effect]:
+        if self._move("timer " + name) is None:
+            return []
+        out: list[Effect] = []
+        self._terminate(out)
+        return out
+
+
+def new_server_transaction(
+    key: str, request: Request, destination: Any, transport: str, settings: TimerSettings
+) -> ServerTransaction:
+    cls = ServerInviteTransaction if request.method == "INVITE" else ServerNonInviteTransaction
+    return cls(key, request, destination, transport, settings)
