@@ -7,6 +7,8 @@ the text as the runtime parses a datagram and wraps it in a `Ctx` whose runtime 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from runtime.api import Ctx, RouteKind
 from runtime.sip import parse_message
 from runtime.transport.socketinfo import parse_listen
@@ -23,6 +25,7 @@ class RecordingCore:
     def __init__(self, local: tuple[tuple[str, int], ...] = ((OUR_IP, OUR_PORT),)) -> None:
         self.local = local
         self.replies: list[tuple[int, str]] = []
+        self.reply_headers: list[list[str]] = []
         self.forwards: list[tuple[str | None, str | None, str | None, bytes]] = []
 
     def forward(self, ctx: Ctx, dest: str | None) -> int:
@@ -33,8 +36,9 @@ class RecordingCore:
         wanted = host.strip("[]").lower()
         return any(wanted == ip and (port or 5060) == p for ip, p in self.local)
 
-    def send_reply(self, ctx: Ctx, code: int, reason: str) -> int:
+    def send_reply(self, ctx: Ctx, code: int, reason: str, headers: Sequence[str] = ()) -> int:
         self.replies.append((code, reason))
+        self.reply_headers.append([*ctx.reply_headers, *headers])
         return 1
 
 

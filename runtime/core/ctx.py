@@ -49,7 +49,7 @@ class CoreServices(Protocol):
 
     def is_myself(self, host: str, port: int | None) -> bool: ...
 
-    def send_reply(self, ctx: Ctx, code: int, reason: str) -> int: ...
+    def send_reply(self, ctx: Ctx, code: int, reason: str, headers: Sequence[str] = ()) -> int: ...
 
 
 @dataclass(slots=True)
@@ -142,6 +142,7 @@ class Ctx:
         "out_socket",
         "params",
         "rc",
+        "reply_headers",
         "route_name",
         "sent",
         "socket",
@@ -178,6 +179,8 @@ class Ctx:
         self.branches: list[Branch] = []
         self.rc: int = 1
         self.params: list[tuple[Value, ...]] = []
+        # header lines for every reply this run sends (`append_to_reply()`)
+        self.reply_headers: list[str] = []
         self.sent: bool = False
         # how to answer: the receiving socket, the peer, and the TCP connection if any
         self.source = source if source is not None else Source(socket, src_ip, src_port)
@@ -645,6 +648,7 @@ class Ctx:
         """Stateless forward to `dest`, else `$du`, else the R-URI."""
         return self.core.forward(self, dest)
 
-    def send_reply(self, code: int, reason: str) -> int:
-        """Stateless reply to the request being processed."""
-        return self.core.send_reply(self, code, reason)
+    def send_reply(self, code: int, reason: str, headers: Sequence[str] = ()) -> int:
+        """Stateless reply to the request being processed; `headers` are whole lines
+        (`"Contact: <sip:a@b>;expires=60"`) added after those `append_to_reply()` queued."""
+        return self.core.send_reply(self, code, reason, headers)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import logging
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator, Sequence
 from dataclasses import replace
 from types import TracebackType
 from typing import Any, Protocol
@@ -353,13 +353,18 @@ class Pipeline:
                 return info
         return None
 
-    def send_reply(self, ctx: Ctx, code: int, reason: str) -> int:
+    def send_reply(
+        self, ctx: Ctx, code: int, reason: str, headers: Sequence[str] = ()
+    ) -> int:
         msg = ctx.msg
         sender = self.sender
         if not isinstance(msg, Request) or sender is None or msg.method == "ACK":
             return -1
+        extra = [*ctx.reply_headers, *headers]
         try:
-            response = msg.make_response(code, reason, to_tag=stateless_to_tag(msg))
+            response = msg.make_response(
+                code, reason, to_tag=stateless_to_tag(msg), headers=_header_pairs(extra)
+            )
         except (SipParseError, ValueError) as exc:
             log.warning("cannot build a %d reply: %s", code, exc)
             return -1
@@ -396,3 +401,13 @@ def script_lines(tb: TracebackType | None) -> list[str]:
                 notes.append(f"at {file}:{line} in {route}")
         tb = tb.tb_next
     return notes
+
+
+def _header_pairs(lines: Sequence[str]) -> list[tuple[str, str]]:
+    """`"Contact: <sip:a@b>;expires=60"` -> `("Contact", "<sip:a@b>;expires=60")`."""
+    out = []
+    for line in lines:
+        name, sep, value = line.partition(":")
+        if sep and name.strip():
+            out.append((name.strip(), value.strip()))
+    return out
