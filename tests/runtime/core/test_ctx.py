@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Sequence
 
 import pytest
 
@@ -47,7 +48,7 @@ class FakeCore:
         self.calls.append(("forward", dest))
         return 1
 
-    def send_reply(self, ctx: Ctx, code: int, reason: str) -> int:
+    def send_reply(self, ctx: Ctx, code: int, reason: str, headers: Sequence[str] = ()) -> int:
         self.calls.append(("reply", (code, reason)))
         return 1
 
