@@ -27,6 +27,7 @@ from compiler.parse import ParseResult, parse_text
 from compiler.source import Comment, scan
 
 INDENT = "    "
+MAX_WIDTH = 100  # a longer condition or operator chain is split over several lines
 
 # A source position: 1-based line and column, as spans and comments give them.
 Pos = tuple[int, int]
@@ -276,7 +277,7 @@ class _Printer:
         if isinstance(s, ast.If):
             self.if_chain(s, indent, "", _start(s.span), closes=False)
         elif isinstance(s, ast.While):
-            head = f"while ({self.text(s.cond)})"
+            head = self.cond_head(indent, "while (", s.cond, s.body)
             self.body(indent, head, _start(s.span), self.paren_end(s.cond.span), s.body)
             self.close_body(s.body, indent)
         elif isinstance(s, ast.ForEach):
@@ -291,7 +292,8 @@ class _Printer:
             self.block_body(s, indent + 1)
             self.close_block(s, indent)
         else:
-            self.emit(indent, self.simple(s), _start(s.span), _end(s.span))
+            text = self.assign(s, indent) if isinstance(s, ast.Assign) else self.simple(s)
+            self.emit(indent, text, _start(s.span), _end(s.span))
 
     def close_body(self, body: ast.Stmt, indent: int) -> None:
         if isinstance(body, ast.Block):
@@ -299,7 +301,7 @@ class _Printer:
 
     def if_chain(self, s: ast.If, indent: int, lead: str, start: Pos, *, closes: bool) -> None:
         """`if`, and its `else if` / `else` continuations on the lines that close the bodies."""
-        head = f"{lead}if ({self.text(s.cond)})"
+        head = self.cond_head(indent, f"{lead}if (", s.cond, s.then)
         self.body(indent, head, start, self.paren_end(s.cond.span), s.then, closes=closes)
         if s.orelse is None:
             self.close_body(s.then, indent)
@@ -328,6 +330,56 @@ class _Printer:
         close = _end(s.span)
         brace = (close[0], close[1] - 1)
         self.emit(indent, "}", brace, close, closes=True)
+
+    # -- lines too long for one line
+    def fits(self, indent: int, text: str) -> bool:
+        return len(INDENT) * indent + len(text) <= MAX_WIDTH
+
+    def cond_head(self, indent: int, opening: str, cond: ast.Cond, body: ast.Stmt) -> str:
+        """`if (a && b)`; too long, one operand of the top `&&`/`||` chain a line.
+
+        The continuation lines are two levels deeper, so they stand apart from the body.
+        """
+        head = f"{opening}{self.text(cond)})"
+        brace = " {" if isinstance(body, ast.Block) else ""
+        if self.fits(indent, head + brace) or not isinstance(cond, ast.Logic):
+            return head
+        operands: list[ast.Cond] = []
+        ops: list[str] = []
+        node: ast.Cond = cond
+        while isinstance(node, ast.Logic):  # `&&`/`||` group to the left: walk the left spine
+            operands.append(node.right)
+            ops.append(node.op)
+            node = node.left
+        operands.append(node)
+        operands.reverse()
+        ops.reverse()
+        continuation = "\n" + INDENT * (indent + 2)
+        lines = [opening + self.text(operands[0])]
+        lines += [f"{op} {self.text(operand)}" for op, operand in zip(ops, operands[1:], strict=True)]
+        return continuation.join(lines) + ")"
+
+    def assign(self, s: ast.Assign, indent: int) -> str:
+        """`$x = a + b;`; too long, the operator chain fills lines one level deeper."""
+        text = self.simple(s)
+        if self.fits(indent, text) or not isinstance(s.value, ast.BinOp):
+            return text
+        pieces: list[str] = []
+        node: ast.Expr = s.value
+        while isinstance(node, ast.BinOp):  # left-associative: walk the left spine
+            pieces.append(f"{node.op} {self.text(node.right)}")
+            node = node.left
+        pieces.append(f"{s.target.text} {s.op} {self.text(node)}")
+        pieces.reverse()
+        lines = [pieces[0]]
+        for k, piece in enumerate(pieces[1:], 1):
+            semicolon = 1 if k == len(pieces) - 1 else 0
+            if self.fits(indent if len(lines) == 1 else indent + 1,
+                         f"{lines[-1]} {piece}" + ";" * semicolon):
+                lines[-1] += " " + piece
+            else:
+                lines.append(piece)
+        return ("\n" + INDENT * (indent + 1)).join(lines) + ";"
 
     # -- one-line forms
     def simple(self, s: ast.Stmt) -> str:

@@ -175,7 +175,9 @@ Tokens = list[str]
 def _conditions() -> st.SearchStrategy[Tokens]:
     leaf = st.sampled_from(
         [["$var(a)", "==", "1"], ["f", "(", ")"], ["!", "g", "(", "$rU", ")"], ["$rU"],
-         ["[", "$var(n)", "&", "4", "]"], ["$du", "!=", "NULL"]]
+         ["[", "$var(n)", "&", "4", "]"], ["$du", "!=", "NULL"],
+         ["is_method", "(", '"INVITE|ACK|BYE|CANCEL|OPTIONS|REGISTER|SUBSCRIBE"', ")"],
+         ["$var(a_long_variable_name)", "==", '"a long string constant value"']]
     )
     return st.recursive(
         leaf,
@@ -186,7 +188,7 @@ def _conditions() -> st.SearchStrategy[Tokens]:
             inner.map(lambda c: ["(", *c, ")"]),
             inner.map(lambda c: ["not", "(", *c, ")"]),
         ),
-        max_leaves=4,
+        max_leaves=6,
     )
 
 
@@ -194,6 +196,8 @@ SIMPLE: list[Tokens] = [
     ["f", "(", ")", ";"],
     ["f", "(", "$var(a)", ",", ",", '"s"', ")", ";"],
     ["$var(x)", "=", "1", "+", "$var(y)", "*", "2", ";"],
+    ["$var(s)", "=", '"a rather long piece of text"', "+", "$var(y)", "+", '"another long piece"',
+     "+", "$var(z)", "+", '"and a third one to make it wrap"', "|", "4", ";"],
     ["xlog", "(", '"L_INFO"', ",", '"a $ru"', '"b"', ")", ";"],
     ["return", "(", "1", ")", ";"],
     ["return", "-1", ";"],
