@@ -11,7 +11,14 @@ before the line it precedes, a trailing one at the end of the line it follows) a
 where blank lines go (one where the user had some, one around every route block).
 
 Guarantees (tested over the corpus): `parse(fmt(x)) == parse(x)` with spans ignored,
-`fmt(fmt(x)) == fmt(x)`, and every comment's text is in the output.
+`fmt(fmt(x)) == fmt(x)`, and every comment's text is in the output. A text with syntax
+errors is refused. The one thing dropped is a stray `` ` `` outside strings, which OpenSIPS
+skips too (the parser warns about it).
+
+Choices: `&&`/`||`/`!` for `and`/`or`/`not`; `NULL`; `f(a, , b)` for an empty argument;
+`return`/`return(n)`/`return n` as written; a braceless body stays braceless, on its own
+line; a `;` after a `}` stays on that line (`};`); a condition or operator chain longer
+than MAX_WIDTH is split (one `&&`/`||` operand a line; `+` chains filled).
 """
 
 from __future__ import annotations

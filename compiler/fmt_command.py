@@ -47,9 +47,10 @@ def fmt_command(files: tuple[str, ...], check: bool, show_diff: bool) -> None:
     """Rewrite OpenSIPS scripts in the one canonical layout.
 
     Four-space indentation, braces on the header line, one statement per line, spaces
-    around operators, `f(a, b)`. Comments stay where they were; strings, numbers and
-    variables are printed exactly as written. The program itself never changes: the
-    formatted text parses to the same tree as the original.
+    around operators, `f(a, b)`, conditions longer than 100 columns split at `&&`/`||`.
+    Comments stay where they were; strings, numbers and variables are printed exactly as
+    written. The program itself never changes: the formatted text parses to the same tree
+    as the original.
 
     FILE is rewritten in place when its layout changes (`reformatted FILE` on stderr).
     `-` reads a script from stdin and writes it, formatted, to stdout. A file with syntax
