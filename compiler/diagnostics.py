@@ -93,6 +93,40 @@ CODES: dict[str, CodeInfo] = {
         "error", "an assignment to a pseudo-variable that cannot be written"
     ),
     "foreach-iterator": CodeInfo("error", "a `for` iterator must be `$var`, `$avp` or `$json`"),
+    "unknown-function": CodeInfo(
+        "error", "a function that neither OpenSIPS's core nor a module sipc knows provides"
+    ),
+    "module-not-loaded": CodeInfo(
+        "error", "a function or `modparam` of a module the script does not `loadmodule`"
+    ),
+    "unsupported-function": CodeInfo("error", "an OpenSIPS function sipc does not implement yet"),
+    "unknown-modparam": CodeInfo("error", "a `modparam` name the module does not have"),
+    "modparam-type": CodeInfo("error", "a `modparam` value of the wrong type (number vs string)"),
+    "arity": CodeInfo(
+        "error", "a function called with too many arguments or without a mandatory one"
+    ),
+    "arg-type": CodeInfo(
+        "error", "an argument of the wrong kind (quoted number, variable where a literal is needed)"
+    ),
+    "regex": CodeInfo("error", "a regular expression argument that does not compile"),
+    "not-async": CodeInfo(
+        "error", "a function inside `async()`/`launch()` that is not exported for async use"
+    ),
+    "async-only": CodeInfo(
+        "error", "a function that runs only through `async()`/`launch()`, called directly"
+    ),
+    "type-mismatch": CodeInfo(
+        "error", "an operation whose operand types OpenSIPS rejects or mishandles at run time"
+    ),
+    "precedence": CodeInfo(
+        "warning", "operators mixed without parentheses, where OpenSIPS's precedence surprises"
+    ),
+    "route-context": CodeInfo(
+        "error", "a function or variable used in a route kind where it is not allowed"
+    ),
+    "use-before-set": CodeInfo(
+        "warning", "a `$var` read before any assignment on some path through the route"
+    ),
 }
 
 

@@ -1,0 +1,181 @@
+"""Route contexts: each function and pseudo-variable only where its route kind allows it.
+
+Every top route is walked through its static `route()` calls (language.md §4.3); what a
+function allows comes from the registry (`FunctionSpec.routes`, `UnsupportedSpec.routes`),
+what a variable means where from the variable table (`PvSpec.routes`). OpenSIPS also checks
+every `route[...]` block's functions as a request route when it reads the script, so a named
+route is checked that way too, whoever calls it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from compiler import ast
+from compiler.check import callgraph
+from compiler.check.callgraph import CONTEXT_ORDER, CONTEXT_TITLE
+from compiler.check.walk import iter_nodes, string_pvars
+from compiler.diagnostics import Diagnostic, Note, make
+from runtime.api import RouteKind
+from runtime.core.pvspec import MESSAGE_ROUTES, lookup_pv
+from stdlib import REGISTRY, UNSUPPORTED, ParamKind
+
+_PARSE_TIME_NOTE = "OpenSIPS checks every `route[...]` block as a request route when it starts"
+_NO_MESSAGE = frozenset({"startup", "timer", "event"})
+
+
+@dataclass(slots=True)
+class _Site:
+    """One call or variable used where some context does not allow it."""
+
+    node: Any
+    what: str
+    allowed: frozenset[str]
+    contexts: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+
+
+def check(script: ast.Script) -> list[Diagnostic]:
+    graph = callgraph.build(script)
+    sites: dict[int, _Site] = {}
+    reached: set[int] = set()
+    for top in graph.tops():
+        origin = None
+        if top.origin != top.route.title:
+            origin = (
+                f"{top.route.title} runs as a request route of its own, started by {top.origin}"
+            )
+        for route, chain in graph.reach(top.route).values():
+            reached.add(id(route))
+            notes = [Note(callgraph.chain_note(chain))] if len(chain) > 1 else []
+            if origin is not None:
+                notes.append(Note(origin))
+            _visit(route, top.context, notes, sites, variables=True)
+    for route in graph.routes.values():
+        if route.kind == "route" and route.name is not None:
+            unreached = id(route) not in reached
+            notes = [] if unreached else [Note(_PARSE_TIME_NOTE)]
+            _visit(route, "request", notes, sites, variables=unreached)
+    return [_report(site) for site in sites.values()]
+
+
+def _visit(
+    route: ast.RouteDef,
+    context: str,
+    notes: list[Note],
+    sites: dict[int, _Site],
+    *,
+    variables: bool,
+) -> None:
+    for node, allowed, what in _uses(route, variables=variables):
+        if context in allowed:
+            continue
+        site = sites.get(id(node))
+        if site is None:
+            site = sites[id(node)] = _Site(node, what, allowed)
+        if context not in site.contexts:
+            site.contexts.append(context)
+            site.notes.extend(n for n in notes if n not in site.notes)
+
+
+def _uses(route: ast.RouteDef, *, variables: bool) -> Iterator[tuple[Any, frozenset[str], str]]:
+    """Each call and variable of the route body, with the contexts that allow it."""
+    for node in iter_nodes(route.body):
+        if isinstance(node, ast.Call):
+            kinds = _function_routes(node.name)
+            if kinds is not None:
+                yield node, kinds, "function"
+            if variables:
+                for pv in _argument_formats(node):
+                    yield from _pvar_use(pv)
+        elif not variables:
+            continue
+        elif isinstance(node, ast.PVar):
+            yield from _pvar_use(node)
+        elif isinstance(node, ast.Xlog):
+            for s in (*node.parts, *((node.level,) if node.level else ())):
+                for pv in string_pvars(s):
+                    yield from _pvar_use(pv)
+        elif isinstance(node, ast.Launch) and node.param is not None:
+            for pv in string_pvars(node.param):
+                yield from _pvar_use(pv)
+
+
+def _function_routes(name: str) -> frozenset[str] | None:
+    spec = REGISTRY.get(name)
+    unsupported = UNSUPPORTED.get(name)
+    flags = spec.routes if spec else unsupported.routes if unsupported else None
+    if flags is None:
+        return None
+    return frozenset(c for c in CONTEXT_ORDER if RouteKind[c.upper()] in flags)
+
+
+def _argument_formats(call: ast.Call) -> Iterator[ast.PVar]:
+    """Variables inside the string arguments a function expands."""
+    spec = REGISTRY.get(call.name)
+    for index, arg in enumerate(call.args):
+        if not isinstance(arg, ast.StringLit):
+            continue
+        if spec is not None and (
+            index >= len(spec.params) or spec.params[index].kind is not ParamKind.STR
+        ):
+            continue
+        for pv in string_pvars(arg):
+            yield from (n for n in iter_nodes(pv) if isinstance(n, ast.PVar))
+
+
+def _pvar_use(pv: ast.PVar) -> Iterator[tuple[Any, frozenset[str], str]]:
+    spec = lookup_pv(pv.name) if pv.name else None
+    if spec is None:
+        return
+    allowed = spec.routes
+    if pv.context == "reply":  # `$(<reply>rs)` reads the winning reply of a failure route
+        allowed = allowed | {"failure"}
+    elif pv.context == "request":  # `$(<request>ru)` reads the request from a reply route
+        allowed = allowed | {"onreply"}
+    yield pv, allowed, "variable"
+
+
+def _article(title: str) -> str:
+    return "an" if title.lstrip("`")[0] in "aeiou" else "a"
+
+
+def _allowed_text(allowed: frozenset[str]) -> str:
+    names = [CONTEXT_TITLE[c] for c in CONTEXT_ORDER if c in allowed]
+    names = ["request routes" if n == "request route" else n for n in names]
+    return ", ".join(names) if names else "no route"
+
+
+def _report(site: _Site) -> Diagnostic:
+    context = site.contexts[0]
+    title = CONTEXT_TITLE[context]
+    where = f"{_article(title)} {title}"
+    allowed = _allowed_text(site.allowed)
+    if site.what == "function":
+        call: ast.Call = site.node
+        return make(
+            "route-context",
+            call.name_span,
+            f"`{call.name}` cannot be called from {where}",
+            help=f"`{call.name}` is allowed in {allowed}",
+            notes=site.notes,
+        )
+    pv: ast.PVar = site.node
+    reason = (
+        f": {where} runs without a SIP message"
+        if context in _NO_MESSAGE and site.allowed <= MESSAGE_ROUTES
+        else ""
+    )
+    # OpenSIPS runs these routes on an empty dummy message and its own tests use that on
+    # purpose, so reading a message variable there is dubious rather than wrong.
+    dummy = all(c in _NO_MESSAGE for c in site.contexts)
+    return make(
+        "route-context",
+        pv.span,
+        f"`{pv.text}` means nothing in {where}{reason}",
+        help=f"`${pv.name}` is available in {allowed}",
+        notes=site.notes,
+        severity="warning" if dummy else None,
+    )
