@@ -452,11 +452,19 @@ class ProxyTransaction:
     def _drive(
         self, effects: list[Effect], out: list[Effect], branch: ProxyBranch | None = None
     ) -> None:
-        """Pass wire effects on; act on what a machine tells its user."""
+        """Pass a machine's wire effects on, then act on what it told its user.
+
+        The machine's own effects go first, so that the ACK of a 486 leaves before the
+        486 is relayed upstream, and a timer stop before anything it would race.
+        """
+        events = []
         for effect in effects:
-            if type(effect) is not TuEvent:
+            if type(effect) is TuEvent:
+                events.append(effect)
+            else:
                 out.append(effect)
-            elif effect.kind == "terminated":
+        for effect in events:
+            if effect.kind == "terminated":
                 self._live -= 1
             elif branch is not None:
                 if effect.kind == "response":

@@ -79,6 +79,12 @@ class TimerWheel:
         self._next_slot = max(slot, last + 1)
         return fired
 
+    def next_due(self) -> float | None:
+        """When the earliest armed timer is due (its slot's end); None when none is armed."""
+        if not self._slots:
+            return None
+        return min(self._slots) * self.resolution
+
     def deadline(self, timer_id: Hashable) -> float | None:
         """When `timer_id` will be due (its slot's end), or None when not armed."""
         slot = self._deadlines.get(timer_id)
