@@ -52,21 +52,50 @@ class FormatResult:
         return self.text is not None
 
 
+# A file of bare statements (one that is included inside a route) is formatted inside this
+# wrapper, which is then taken off again.
+_FRAGMENT_OPEN, _FRAGMENT_CLOSE = "route {\n", "\n}\n"
+
+
 def format_source(text: str, filename: str = "<stdin>") -> FormatResult:
-    """Format script text; a text with syntax errors is refused, never half-formatted."""
+    """Format script text; a text with syntax errors is refused, never half-formatted.
+
+    A text that is not a script but a run of statements (a file included inside a route)
+    is formatted as the body of a route, at the left margin.
+    """
     parsed = parse_text(text, filename, inline_includes=False)
-    if parsed.script is None or not can_format(parsed):
-        return FormatResult(None, tuple(parsed.diagnostics))
-    source = _Source(text)
-    printer = _Printer(source)
-    printer.script(parsed.script)
-    layout = _Layout(source, printer.lines, printer.items)
-    out = layout.render([c for c in parsed.comments if not printer.prints_verbatim(c)])
+    if parsed.script is not None and can_format(parsed):
+        out = _format(text, parsed.script, parsed.comments, fragment=False)
+    else:
+        wrapped_text = _FRAGMENT_OPEN + text + _FRAGMENT_CLOSE
+        wrapped = parse_text(wrapped_text, filename, inline_includes=False)
+        if wrapped.script is None or not can_format(wrapped):
+            return FormatResult(None, tuple(parsed.diagnostics))
+        if not _only_the_wrapper(wrapped.script, wrapped_text):
+            return FormatResult(None, tuple(parsed.diagnostics))
+        out = _format(wrapped_text, wrapped.script, wrapped.comments, fragment=True)
     if "\n" in text and text.split("\n", 1)[0].endswith("\r"):
         # Keep Windows line ends (decided by the first line, as black does); a `\r\n` inside a
         # multi-line string is already there and must not grow a second `\r`.
         out = re.sub(r"(?<!\r)\n", "\r\n", out)
     return FormatResult(out)
+
+
+def _format(text: str, script: ast.Script, comments: list[Comment], *, fragment: bool) -> str:
+    source = _Source(text)
+    printer = _Printer(source)
+    printer.script(script)
+    layout = _Layout(source, printer.lines, printer.items)
+    return layout.render([c for c in comments if not printer.prints_verbatim(c)], fragment)
+
+
+def _only_the_wrapper(script: ast.Script, wrapped_text: str) -> bool:
+    """True when the wrapped text is one route whose braces are the wrapper's own."""
+    if len(script.items) != 1 or not isinstance(script.items[0], ast.RouteDef):
+        return False
+    route = script.items[0]
+    last_line = wrapped_text.count("\n")
+    return route.span.line == 1 and route.name is None and route.body.span.end_line == last_line
 
 
 def can_format(parsed: ParseResult) -> bool:
@@ -567,13 +596,19 @@ class _Layout:
         self.starts = [line.start for line in lines]
         self.ends = [line.end for line in lines]
 
-    def render(self, comments: list[Comment]) -> str:
+    def render(self, comments: list[Comment], fragment: bool = False) -> str:
+        """The text; for a `fragment`, without the wrapper route's first and last lines."""
         for chain in self.chains(comments):
             self.place(chain)
         elements, line_index = self.elements()
         blanks = self.blank_lines(elements, line_index)
         out: list[str] = []
+        wrapper = {id(self.lines[0]), id(self.lines[-1])} if fragment else set()
         for k, element in enumerate(elements):
+            if id(element) in wrapper:
+                continue
+            if fragment:
+                element.indent = max(element.indent - 1, 0)
             if blanks[k]:
                 out.append("")
             out.append(self.show(element))
