@@ -3,7 +3,8 @@
 The formatter prints the syntax tree back, never the tokens, so the layout does not depend
 on how the text was written; what the tree does not keep (comments, blank lines, a route
 name's quotes) is read back from the source by position. The text is parsed without
-inlining includes, so `include_file` lines stay where they are.
+inlining includes, so `include_file` lines stay where they are; a file that holds only
+statements (one included inside a route) is formatted as a route body.
 
 Two passes. `_Printer` walks the tree and produces output lines, each knowing the source
 range it stands for. `_Layout` then places the comments by position (an own-line comment

@@ -53,8 +53,9 @@ def fmt_command(files: tuple[str, ...], check: bool, show_diff: bool) -> None:
     as the original.
 
     FILE is rewritten in place when its layout changes (`reformatted FILE` on stderr).
-    `-` reads a script from stdin and writes it, formatted, to stdout. A file with syntax
-    errors is left alone and its errors are printed.
+    `-` reads a script from stdin and writes it, formatted, to stdout. A file of bare
+    statements (one included inside a route) is formatted as a route body. A file with
+    syntax errors is left alone and its errors are printed.
 
     \b
     Exit status: 0 nothing to change (or all rewritten), 1 a file would be reformatted
