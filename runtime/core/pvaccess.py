@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from runtime.core import credentials
 from runtime.core.fmt import fmt
 from runtime.core.pvspec import PV_ALIASES
 from runtime.core.script import Value
@@ -129,6 +130,7 @@ _GETTERS: dict[str, Getter] = {
     "param": lambda ctx, inner, index: ctx.param(inner) if inner is not None else None,
     "socket_in": lambda ctx, inner, index: ctx.socket_in(inner),
 }
+_GETTERS.update(credentials.PV_GETTERS)  # $au, $ar, $an, $auth.*, $Au
 
 
 def _set_ruri(ctx: Ctx, inner: str | None, index: Index, value: Value, assign: bool) -> None:
