@@ -35,11 +35,13 @@ class _Site:
     allowed: frozenset[str]
     contexts: list[str] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    more: int = 0
+    """Further uses of the same variable in the same route block."""
 
 
 def check(script: ast.Script) -> list[Diagnostic]:
     graph = callgraph.build(script)
-    sites: dict[int, _Site] = {}
+    sites: dict[object, _Site] = {}
     reached: set[int] = set()
     for top in graph.tops():
         origin = None
@@ -65,16 +67,20 @@ def _visit(
     route: ast.RouteDef,
     context: str,
     notes: list[Note],
-    sites: dict[int, _Site],
+    sites: dict[object, _Site],
     *,
     variables: bool,
 ) -> None:
     for node, allowed, what in _uses(route, variables=variables):
         if context in allowed:
             continue
-        site = sites.get(id(node))
+        # One report per variable per route block: the cause is the block's kind, not the use.
+        key = id(node) if what == "function" else (id(route), node.name)
+        site = sites.get(key)
         if site is None:
-            site = sites[id(node)] = _Site(node, what, allowed)
+            site = sites[key] = _Site(node, what, allowed)
+        elif site.node is not node:
+            site.more += 1
         if context not in site.contexts:
             site.contexts.append(context)
             site.notes.extend(n for n in notes if n not in site.notes)
@@ -135,6 +141,8 @@ def _pvar_use(pv: ast.PVar) -> Iterator[tuple[Any, frozenset[str], str]]:
         allowed = allowed | {"failure"}
     elif pv.context == "request":  # `$(<request>ru)` reads the request from a reply route
         allowed = allowed | {"onreply"}
+    if "request" in allowed:  # a local_route runs on a request too: one TM generated
+        allowed = allowed | {"local"}
     yield pv, allowed, "variable"
 
 
@@ -171,11 +179,16 @@ def _report(site: _Site) -> Diagnostic:
     # OpenSIPS runs these routes on an empty dummy message and its own tests use that on
     # purpose, so reading a message variable there is dubious rather than wrong.
     dummy = all(c in _NO_MESSAGE for c in site.contexts)
+    more = (
+        [Note(f"and {site.more} more use{'s' if site.more > 1 else ''} in the same route")]
+        if site.more
+        else []
+    )
     return make(
         "route-context",
         pv.span,
         f"`{pv.text}` means nothing in {where}{reason}",
         help=f"`${pv.name}` is available in {allowed}",
-        notes=site.notes,
+        notes=[*site.notes, *more],
         severity="warning" if dummy else None,
     )

@@ -373,10 +373,10 @@ def _check_modparam(node: ast.ModParam, loaded: set[str]) -> list[Diagnostic]:
             make(
                 "unknown-modparam",
                 node.param.span,
-                f"module {where} has no parameter `{name}`",
+                f"module {where} has no parameter `{name}` in sipc",
                 help=f"did you mean `{close[0]}`?"
                 if close
-                else "its parameters are " + ", ".join(f"`{k}`" for k in known),
+                else "sipc knows " + ", ".join(f"`{k}`" for k in known),
             )
         ]
     value = node.value
