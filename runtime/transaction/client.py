@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from runtime.sip import Request, Response, make_ack
+from runtime.sip import Request, Response, make_ack, parse_message
 from runtime.transaction.effects import Effect, Send, TimerSettings, TuEvent
 from runtime.transaction.machine import (
     Machine,
@@ -46,22 +46,38 @@ TERMINATED = State.TERMINATED
 class ClientTransaction(Machine):
     """What both client machines share: the request and the current retransmit interval."""
 
-    __slots__ = ("interval", "request")
+    __slots__ = ("_request", "interval", "wire")
 
     def __init__(
         self,
         key: str,
-        request: Request,
+        request: Request | bytes,
         destination: Any,
         transport: str,
         settings: TimerSettings,
     ) -> None:
         super().__init__(key, destination, transport, settings)
-        self.request = request
+        # The bytes are what is sent, every time; the message is only needed to derive
+        # an ACK or a CANCEL, so a relayed branch given as bytes is parsed only then.
+        if isinstance(request, bytes):
+            self.wire = request
+            self._request: Request | None = None
+        else:
+            self.wire = request.to_bytes()
+            self._request = request
         self.interval = settings.t1
 
+    @property
+    def request(self) -> Request:
+        """The request as sent (with our Via)."""
+        if self._request is None:
+            parsed = parse_message(self.wire)
+            assert isinstance(parsed, Request)
+            self._request = parsed
+        return self._request
+
     def _send_request(self, out: list[Effect]) -> None:
-        out.append(Send(self.request, self.destination, self.transport))
+        out.append(Send(self.wire, self.destination, self.transport))
 
     def start(self) -> list[Effect]:
         raise NotImplementedError
@@ -111,13 +127,13 @@ class ClientInviteTransaction(ClientTransaction):
     def __init__(
         self,
         key: str,
-        request: Request,
+        request: Request | bytes,
         destination: Any,
         transport: str,
         settings: TimerSettings,
     ) -> None:
         super().__init__(key, request, destination, transport, settings)
-        self.ack: Request | None = None
+        self.ack: bytes | None = None
 
     def start(self) -> list[Effect]:
         out: list[Effect] = []
@@ -146,7 +162,8 @@ class ClientInviteTransaction(ClientTransaction):
         if event == "2xx":
             self._terminate(out)
         elif event == "300-699":
-            self.ack = make_ack(self.request, response)
+            self.ack = make_ack(self.request, response).to_bytes()
+            self._request = None  # only the bytes are needed from now on
             out.append(Send(self.ack, self.destination, self.transport))
             if self.reliable:
                 self._terminate(out)
@@ -253,7 +270,12 @@ class ClientNonInviteTransaction(ClientTransaction):
 
 
 def new_client_transaction(
-    key: str, request: Request, destination: Any, transport: str, settings: TimerSettings
+    key: str,
+    method: str,
+    request: Request | bytes,
+    destination: Any,
+    transport: str,
+    settings: TimerSettings,
 ) -> ClientTransaction:
-    cls = ClientInviteTransaction if request.method == "INVITE" else ClientNonInviteTransaction
+    cls = ClientInviteTransaction if method == "INVITE" else ClientNonInviteTransaction
     return cls(key, request, destination, transport, settings)

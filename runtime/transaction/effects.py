@@ -27,9 +27,13 @@ TimerId = tuple[str, str]
 
 @dataclass(slots=True)
 class Send:
-    """Put `message` on the wire to `destination` over `transport` ("udp", "tcp", ...)."""
+    """Put `data` (one whole message) on the wire to `destination` over `transport`.
 
-    message: Request | Response | bytes
+    The layer serialises before it sends, once: a retransmission re-sends the same
+    bytes, and a message edited afterwards does not change what was sent.
+    """
+
+    data: bytes
     destination: Any
     transport: str
 

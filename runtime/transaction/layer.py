@@ -113,8 +113,9 @@ class TransactionLayer:
         if tag == transaction.request_to_tag:
             return transaction
         if request.method == "ACK":  # the ACK carries the tag of the final we sent
-            last = transaction.server.last_response
-            if last is not None and last.status >= 200 and tag == to_tag(last):
+            server = transaction.server
+            last = server.last_response
+            if server.final_sent and last is not None and tag == to_tag(last):
                 return transaction
         return None
 
@@ -133,15 +134,17 @@ class TransactionLayer:
         """
         if request.method == "ACK":
             raise TransactionError("an ACK never creates a transaction")
-        if self.find(request) is not None:
-            raise TransactionError("the request already has a transaction")
         key = server_key(request)
         old_key = None
         if key is None:
+            if self._find_rfc2543(request, None) is not None:
+                raise TransactionError("the request already has a transaction")
             old_key = rfc2543_key(request)
             if old_key is None:
                 raise TransactionError("the request lacks Via, From, Call-ID or CSeq")
             key = synthetic_key()
+        elif key in self.table.by_key:
+            raise TransactionError("the request already has a transaction")
         transaction = ProxyTransaction(
             self.table,
             request,
@@ -160,7 +163,7 @@ class TransactionLayer:
         invite = self.find_invite(cancel)
         if invite is None:
             if self.settings.answer_unknown_cancel:
-                return [Send(cancel.make_response(481), source, transport)]
+                return [Send(cancel.make_response(481).to_bytes(), source, transport)]
             return [StrayCancel(cancel, source, transport)]
         key = server_key(cancel)
         old_key = None

@@ -64,6 +64,7 @@ from runtime.transaction.effects import (
     TimerSettings,
     TransactionError,
     TuEvent,
+    is_reliable,
 )
 from runtime.transaction.matching import Rfc2543Key, client_key_for
 from runtime.transaction.server import (
@@ -71,6 +72,7 @@ from runtime.transaction.server import (
     ServerTransaction,
     new_server_transaction,
 )
+from runtime.transaction.wire import trying_bytes, with_top_via
 
 if TYPE_CHECKING:
     from runtime.transaction.table import TransactionTable
@@ -108,9 +110,15 @@ class Branch:
 
 
 class ProxyBranch:
-    """The state of one relayed branch (RFC 3261 §16.6/§16.7)."""
+    """The state of one relayed branch (RFC 3261 §16.6/§16.7).
+
+    Until the branch is sent, `request` is the request the owner gave, for the branch
+    hook to edit; once sent it is the request as it went on the wire, with our Via
+    (parsed again from the bytes when first read: the layer keeps only the bytes).
+    """
 
     __slots__ = (
+        "_request",
         "branch_id",
         "cancel",
         "cancel_wanted",
@@ -121,13 +129,12 @@ class ProxyBranch:
         "key",
         "local",
         "provisional",
-        "request",
         "transport",
     )
 
     def __init__(self, index: int, request: Request, destination: Any, transport: str) -> None:
         self.index = index
-        self.request = request
+        self._request: Request | None = request
         self.destination = destination
         self.transport = transport
         self.branch_id = ""
@@ -138,6 +145,13 @@ class ProxyBranch:
         self.provisional = False
         self.final: Response | None = None
         self.local = False  # `final` was made here (timeout, transport error)
+
+    @property
+    def request(self) -> Request:
+        if self.client is not None:
+            return self.client.request
+        assert self._request is not None
+        return self._request
 
     @property
     def pending(self) -> bool:
@@ -228,7 +242,7 @@ class ProxyTransaction:
         """The effects of creating the transaction: 100 Trying for an INVITE (§16.2)."""
         out: list[Effect] = []
         if self.is_invite and self.settings.auto_100_trying:
-            self._send_upstream(self.request.make_response(100), out)
+            self._drive(self.server.send_raw(100, trying_bytes(self.request)), out)
         return out
 
     def new_branch_id(self) -> str:
@@ -254,26 +268,32 @@ class ProxyTransaction:
         settings = self.settings
         for spec in branches:
             request = spec.request
-            if request is self.request:  # each branch edits its own copy
-                copied = parse_message(request.to_bytes())
+            if request is self.request and self.on_branch is not None:
+                copied = parse_message(request.to_bytes())  # the hook edits its own copy
                 assert isinstance(copied, Request)
                 request = copied
             branch = ProxyBranch(len(self.branches), request, spec.destination, spec.transport)
             if self.on_branch is not None and not self.on_branch(self, branch):
                 continue
+            request = branch.request
+            if is_reliable(branch.transport):
+                request.ensure_content_length()  # mandatory on streams (§18.3)
+            wire = request.to_bytes()
             if spec.sent_by is not None:
-                branch.request.prepend_via(
-                    f"SIP/2.0/{branch.transport.upper()} {spec.sent_by};branch={self.new_branch_id()}"
-                )
-            top = branch.request.top_via
-            if top is None or top.branch is None:
-                raise TransactionError("a relayed request needs our Via with a branch")
-            branch.branch_id = top.branch
-            branch.key = client_key_for(top.branch, branch.request.method)
+                branch.branch_id = self.new_branch_id()
+                via = f"SIP/2.0/{branch.transport.upper()} {spec.sent_by};branch={branch.branch_id}"
+                wire = with_top_via(wire, via)
+            else:
+                top = request.top_via
+                if top is None or top.branch is None:
+                    raise TransactionError("a relayed request needs our Via with a branch")
+                branch.branch_id = top.branch
+            branch.key = client_key_for(branch.branch_id, request.method)
             client = new_client_transaction(
-                branch.key, branch.request, branch.destination, branch.transport, settings
+                branch.key, request.method, wire, branch.destination, branch.transport, settings
             )
             branch.client = client
+            branch._request = None  # the wire bytes are the branch from now on
             self.branches.append(branch)
             self.table.add(branch.key, self)
             self.keys.append(branch.key)
@@ -373,7 +393,7 @@ class ProxyTransaction:
         out: list[Effect] = []
         ok = cancel.make_response(200, to_tag=self._to_tag())
         if self.cancel_server is not None:  # a second, different CANCEL: answer and ignore
-            out.append(Send(ok, source, transport))
+            out.append(Send(ok.to_bytes(), source, transport))
             return out
         machine = ServerNonInviteTransaction(key, cancel, source, transport, self.settings)
         self.cancel_server = machine
@@ -471,9 +491,9 @@ class ProxyTransaction:
                     assert effect.response is not None
                     self._on_branch_response(branch, effect.response, out)
                 elif effect.kind == "timeout":
-                    self._branch_ended(branch, self._local_on(branch, 408), out)
+                    self._branch_ended(branch, self._local(408), out)
                 elif effect.kind == "transport-error":
-                    self._branch_ended(branch, self._local_on(branch, 503), out)
+                    self._branch_ended(branch, self._local(503), out)
 
     def _on_branch_response(self, branch: ProxyBranch, response: Response, out: list[Effect]) -> None:
         status = response.status
@@ -509,7 +529,7 @@ class ProxyTransaction:
             self._send_upstream(response, out)
             self._cancel_pending(out)
         elif self.is_invite:  # another fork answered: every 2xx goes up (§16.7 step 10)
-            out.append(Send(response, self.source, self.transport))
+            out.append(Send(response.to_bytes(), self.source, self.transport))
 
     def _branch_ended(self, branch: ProxyBranch, response: Response, out: list[Effect]) -> None:
         branch.final = response
@@ -527,7 +547,7 @@ class ProxyTransaction:
         # no provisional ever (§16.8: as if 408), or the CANCEL brought no 487 in time
         assert branch.client is not None
         self._drive(branch.client.abandon(), out)
-        self._branch_ended(branch, self._local_on(branch, 408), out)
+        self._branch_ended(branch, self._local(408), out)
 
     def _cancel_pending(self, out: list[Effect]) -> None:
         if not self.is_invite:
@@ -542,8 +562,10 @@ class ProxyTransaction:
     def _send_cancel(self, branch: ProxyBranch, out: list[Effect]) -> None:
         branch.cancel_wanted = False
         key = client_key_for(branch.branch_id, "CANCEL")
+        assert branch.client is not None
+        cancel = make_cancel(branch.client.request)  # our Via, so the callee matches it
         machine = ClientNonInviteTransaction(
-            key, make_cancel(branch.request), branch.destination, branch.transport, self.settings
+            key, cancel, branch.destination, branch.transport, self.settings
         )
         branch.cancel = machine
         self.table.add(key, self)
@@ -616,13 +638,12 @@ class ProxyTransaction:
         self._send_upstream(response, out)
 
     def _send_upstream(self, response: Response, out: list[Effect]) -> None:
+        if self.server.reliable:
+            response.ensure_content_length()  # mandatory on streams (§18.3)
         self._drive(self.server.send_response(response), out)
 
     def _local(self, status: int) -> Response:
         return self.request.make_response(status, to_tag=self._to_tag())
-
-    def _local_on(self, branch: ProxyBranch, status: int) -> Response:
-        return branch.request.make_response(status, to_tag=self._to_tag())
 
     def _to_tag(self) -> str:
         if self._tag is None:

@@ -44,7 +44,7 @@ TERMINATED = State.TERMINATED
 class ServerTransaction(Machine):
     """What both server machines share: the request and the last response sent."""
 
-    __slots__ = ("interval", "last_response", "request")
+    __slots__ = ("interval", "last_response", "last_sent", "last_status", "request")
 
     def __init__(
         self,
@@ -56,17 +56,30 @@ class ServerTransaction(Machine):
     ) -> None:
         super().__init__(key, destination, transport, settings)
         self.request = request
-        self.last_response: Response | None = None
+        self.last_status = 0
+        self.last_sent: bytes | None = None  # what a retransmission gets
+        self.last_response: Response | None = None  # the final, when sent as a message
         self.interval = settings.t1
 
     def _resend(self, out: list[Effect]) -> None:
-        if self.last_response is not None:
-            out.append(Send(self.last_response, self.destination, self.transport))
+        if self.last_sent is not None:
+            out.append(Send(self.last_sent, self.destination, self.transport))
 
     def receive(self, request: Request) -> list[Effect]:
         raise NotImplementedError
 
     def send_response(self, response: Response) -> list[Effect]:
+        """Send a response of the TU (§17.2: the TU passes it to the transaction)."""
+        out = self._respond(response.status, response.to_bytes())
+        if out and response.status >= 200:
+            self.last_response = response  # kept for RFC 2543 ACK matching (its To tag)
+        return out
+
+    def send_raw(self, status: int, wire: bytes) -> list[Effect]:
+        """Send a response the TU built as bytes (the 100 Trying of `wire.trying_bytes`)."""
+        return self._respond(status, wire)
+
+    def _respond(self, status: int, outgoing: bytes) -> list[Effect]:
         raise NotImplementedError
 
     def timer_fired(self, name: str) -> list[Effect]:
@@ -81,8 +94,7 @@ class ServerTransaction(Machine):
 
     @property
     def final_sent(self) -> bool:
-        last = self.last_response
-        return last is not None and last.status >= 200
+        return self.last_status >= 200
 
     TIMERS: ClassVar[tuple[str, ...]] = ()
 
@@ -131,14 +143,15 @@ class ServerInviteTransaction(ServerTransaction):
                 out.append(self._start("I", self.settings.t4))
         return out
 
-    def send_response(self, response: Response) -> list[Effect]:
-        event = invite_response_event(response.status)
+    def _respond(self, status: int, outgoing: bytes) -> list[Effect]:
+        event = invite_response_event(status)
         new_state = self._move(event)
         if new_state is None:
             return []
         self.state = new_state
-        self.last_response = response
-        out: list[Effect] = [Send(response, self.destination, self.transport)]
+        self.last_status = status
+        self.last_sent = outgoing
+        out: list[Effect] = [Send(outgoing, self.destination, self.transport)]
         if event == "2xx":
             self._terminate(out)
         elif event == "300-699":
@@ -192,14 +205,15 @@ class ServerNonInviteTransaction(ServerTransaction):
         self._resend(out)  # nothing in Trying: the request is absorbed silently
         return out
 
-    def send_response(self, response: Response) -> list[Effect]:
-        event = non_invite_response_event(response.status)
+    def _respond(self, status: int, outgoing: bytes) -> list[Effect]:
+        event = non_invite_response_event(status)
         new_state = self._move(event)
         if new_state is None:
             return []
         self.state = new_state
-        self.last_response = response
-        out: list[Effect] = [Send(response, self.destination, self.transport)]
+        self.last_status = status
+        self.last_sent = outgoing
+        out: list[Effect] = [Send(outgoing, self.destination, self.transport)]
         if new_state is COMPLETED:
             if self.reliable:
                 self._terminate(out)

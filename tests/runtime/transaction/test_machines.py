@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from runtime.sip import Request
+from runtime.sip import Request, parse_message
 from runtime.transaction import (
     ClientInviteTransaction,
     ClientNonInviteTransaction,
@@ -413,7 +413,9 @@ def test_reliable_server_non_invite_has_no_timer_j() -> None:
 def test_ack_for_a_non_2xx_is_built_hop_by_hop() -> None:
     machine = client_invite(PROCEEDING)
     effects = machine.receive(answer(machine.request, 486, to_tag="busy"))
-    ack = next(e.message for e in effects if isinstance(e, Send))
+    wire = next(e.data for e in effects if isinstance(e, Send))
+    assert isinstance(wire, bytes)
+    ack = parse_message(wire)
     assert isinstance(ack, Request)
     assert ack.method == "ACK"
     assert ack.top_via is not None and ack.top_via.branch == machine.request.top_via.branch  # type: ignore[union-attr]
@@ -421,7 +423,7 @@ def test_ack_for_a_non_2xx_is_built_hop_by_hop() -> None:
     assert ack.cseq is not None and (ack.cseq.number, ack.cseq.method) == (1, "ACK")
     # the retransmitted 486 gets the very same ACK again, and is not passed up
     again = machine.receive(answer(machine.request, 486, to_tag="busy"))
-    assert [e.message for e in again if isinstance(e, Send)] == [ack]
+    assert [e.data for e in again if isinstance(e, Send)] == [wire]
 
 
 def test_server_resends_the_latest_provisional() -> None:
