@@ -83,6 +83,8 @@ def parse_text(
 ) -> ParseResult:
     """Parse script text; `filename` is what diagnostics call it."""
     diagnostics: list[Diagnostic] = []
+    if text.startswith("\ufeff"):  # a UTF-8 byte-order mark some editors write
+        text = " " + text[1:]
     if inline_includes:
         flat = flatten(path or filename, text, display=filename)
         smap, flat_text = flat.source_map, flat.text

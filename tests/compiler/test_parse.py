@@ -334,3 +334,8 @@ def test_spans_point_at_the_source() -> None:
     assert isinstance(stmt, ast.Assign)
     s = stmt.value.span
     assert (s.line, s.col, s.end_line, s.end_col) == (2, 15, 2, 18)
+
+
+def test_a_byte_order_mark_is_ignored() -> None:
+    result = parse_text("\ufeffroute { exit; }\n", "bom.cfg")
+    assert result.ok and result.script is not None
