@@ -3,7 +3,19 @@
 Importing `stdlib` imports every implemented module, so `REGISTRY` is complete.
 """
 
-from stdlib import _modules, cfgutils, core, maxfwd, rr, signaling, sipmsgops, sl, textops
+from stdlib import (
+    _modules,
+    auth,
+    auth_db,
+    cfgutils,
+    core,
+    maxfwd,
+    rr,
+    signaling,
+    sipmsgops,
+    sl,
+    textops,
+)
 from stdlib._handles import PvHandle
 from stdlib._modules import MODPARAMS, modparam_spec, set_modparam
 from stdlib._registry import (
@@ -32,6 +44,8 @@ __all__ = [
     "PvHandle",
     "UnsupportedSpec",
     "_modules",
+    "auth",
+    "auth_db",
     "cfgutils",
     "core",
     "functions_of",

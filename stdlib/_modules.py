@@ -19,6 +19,8 @@ IMPLEMENTED_MODULES = (
     "sipmsgops",
     "textops",
     "cfgutils",
+    "auth",
+    "auth_db",
     # transports: provided by the runtime, no script functions of their own
     "proto_udp",
     "proto_tcp",
@@ -31,8 +33,6 @@ KNOWN_MODULES = (
     "sqlops",
     "avpops",
     "dialog",
-    "auth",
-    "auth_db",
     "dispatcher",
     "event_routing",
     "rest_client",
@@ -65,6 +65,26 @@ MODPARAMS: dict[tuple[str, str], ModparamSpec] = _specs(
     ModparamSpec("cfgutils", "shv_hash_size", int, 64),
     ModparamSpec("cfgutils", "lock_pool_size", int, 32),
     ModparamSpec("cfgutils", "hash_file", str, None),
+    ModparamSpec("auth", "secret", str, None),
+    ModparamSpec("auth", "nonce_expire", int, 30),
+    ModparamSpec("auth", "disable_nonce_check", int, 0),
+    ModparamSpec("auth", "realm_prefix", str, ""),
+    ModparamSpec("auth", "calculate_ha1", int, 0),
+    ModparamSpec("auth", "username_spec", str, None),
+    ModparamSpec("auth", "password_spec", str, None),
+    ModparamSpec("auth", "rpid_avp", str, "$avp(rpid)"),
+    ModparamSpec("auth", "rpid_prefix", str, ""),
+    ModparamSpec("auth", "rpid_suffix", str, ";party=calling;id-type=subscriber;screen=yes"),
+    ModparamSpec("auth_db", "db_url", str, None),
+    ModparamSpec("auth_db", "user_column", str, "username"),
+    ModparamSpec("auth_db", "domain_column", str, "domain"),
+    ModparamSpec("auth_db", "password_column", str, "ha1"),
+    ModparamSpec("auth_db", "hash_column_sha256", str, "ha1_sha256"),
+    ModparamSpec("auth_db", "hash_column_sha512t256", str, "ha1_sha512t256"),
+    ModparamSpec("auth_db", "calculate_ha1", int, 0),
+    ModparamSpec("auth_db", "use_domain", int, 0),
+    ModparamSpec("auth_db", "load_credentials", str, "rpid"),
+    ModparamSpec("auth_db", "skip_version_check", int, 0),
 )
 """`(module, name)` -> spec, for the modules sipc implements."""
 
@@ -111,6 +131,15 @@ def modparam_int(module: str, name: str) -> int:
         return value
     spec = MODPARAMS[(module, name)]
     return spec.default if isinstance(spec.default, int) else 0
+
+
+def modparam_str(module: str, name: str) -> str | None:
+    """The configured value of a string modparam, else its OpenSIPS default (None: unset)."""
+    value = _configured.get((module, name))
+    if isinstance(value, str):
+        return value
+    spec = MODPARAMS[(module, name)]
+    return spec.default if isinstance(spec.default, str) else None
 
 
 def reset_modparams() -> None:
