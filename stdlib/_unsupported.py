@@ -193,8 +193,6 @@ dlg_on_answer             dialog         0 1  no   REQ,FAIL,RPL,BR
 dlg_on_hangup             dialog         0 1  no   REQ,FAIL,RPL,BR
 dlg_send_sequential       dialog         2 5  no   ALL
 dlg_inc_cseq              dialog         0 2  no   REQ,FAIL,RPL,BR,LOC
-is_rpid_user_e164         auth           0 0  no   REQ
-append_rpid_hf            auth           0 2  no   REQ,FAIL,BR
 db_get_auth_id            auth_db        4 4  no   REQ,FAIL,LOC
 ds_select_dst             dispatcher     2 5  no   REQ,FAIL,BR,LOC
 ds_select_domain          dispatcher     2 5  no   REQ,FAIL,BR,LOC

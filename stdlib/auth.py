@@ -51,6 +51,7 @@ from runtime.core.digest import (
     responses_match,
 )
 from runtime.core.pvaccess import PvError
+from runtime.core.sipfields import parse_name_addr, parse_uri
 from stdlib._modules import modparam_int, modparam_str
 from stdlib._registry import export
 
@@ -353,4 +354,48 @@ def consume_credentials(ctx: Ctx) -> int:
     if not still_there or not ctx.msg.remove_header(mark.header, mark.index):
         return -1
     forget_credentials(ctx.msg)
+    return 1
+
+
+# ------------------------------------------------------------------ Remote-Party-ID
+
+
+def _rpid(ctx: Ctx) -> str | None:
+    """The RPID auth_db loaded (`load_credentials` column `rpid`) from the `rpid_avp`."""
+    spec = modparam_str("auth", "rpid_avp")
+    if not spec:
+        return None
+    try:
+        return read_variable(ctx, spec)
+    except PvError as exc:
+        log.error("auth rpid_avp: %s", exc)
+        return None
+
+
+def _is_e164(user: str) -> bool:
+    """`+` and 2 to 15 digits, as OpenSIPS checks it."""
+    return user.startswith("+") and 2 <= len(user) - 1 <= 15 and user[1:].isdigit()
+
+
+@export(routes=RouteKind.REQUEST, module="auth")
+def is_rpid_user_e164(ctx: Ctx) -> int:
+    """Whether the user part of the RPID URI is an E.164 number."""
+    rpid = _rpid(ctx)
+    if not rpid:
+        return -1
+    parts = parse_uri(parse_name_addr(rpid).uri)
+    return 1 if parts is not None and parts.user and _is_e164(parts.user) else -1
+
+
+@export(routes=RouteKind.REQUEST | RouteKind.FAILURE | RouteKind.BRANCH, module="auth")
+def append_rpid_hf(ctx: Ctx, prefix: str | None = None, suffix: str | None = None) -> int:
+    """Add `Remote-Party-ID: <prefix><rpid><suffix>`; without arguments the `rpid_prefix`
+    and `rpid_suffix` modparams frame it."""
+    rpid = _rpid(ctx)
+    if not rpid:
+        return -1
+    if prefix is None and suffix is None:
+        prefix = modparam_str("auth", "rpid_prefix") or ""
+        suffix = modparam_str("auth", "rpid_suffix") or ""
+    ctx.append_header(f"Remote-Party-ID: {prefix or ''}{rpid}{suffix or ''}")
     return 1

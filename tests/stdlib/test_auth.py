@@ -22,7 +22,9 @@ from runtime.api import Ctx
 from stdlib import REGISTRY, UNSUPPORTED, auth, auth_db
 from stdlib._modules import set_modparam
 from stdlib.auth import (
+    append_rpid_hf,
     consume_credentials,
+    is_rpid_user_e164,
     proxy_challenge,
     pv_proxy_authorize,
     pv_www_authorize,
@@ -589,3 +591,25 @@ def test_an_out_of_date_table_or_a_missing_file_is_a_500(subscribers: Path) -> N
     assert www_authorize(ctx, "", "subscriber") == 0
     assert services.replies == [(500, "Server Internal Error")]
     assert not (subscribers.parent / "missing.db").exists()
+
+
+# ------------------------------------------------------------------ Remote-Party-ID
+
+
+def test_rpid_checks_and_header() -> None:
+    ctx, _ = context(invite())
+    assert is_rpid_user_e164(ctx) == -1  # no RPID loaded
+    assert append_rpid_hf(ctx) == -1
+    ctx.avp_push("rpid", "<sip:+4930123456@example.com>")
+    assert is_rpid_user_e164(ctx) == 1
+    assert append_rpid_hf(ctx) == 1
+    assert ctx.msg.header("Remote-Party-ID") == (
+        "<sip:+4930123456@example.com>;party=calling;id-type=subscriber;screen=yes"
+    )
+    ctx, _ = context(invite())
+    ctx.avp_push("rpid", "sip:alice@example.com")
+    assert is_rpid_user_e164(ctx) == -1
+    assert append_rpid_hf(ctx, '"Alice" <', ">;party=calling") == 1
+    assert ctx.msg.header("Remote-Party-ID") == '"Alice" <sip:alice@example.com>;party=calling'
+    ctx.avp_assign("rpid", "sip:+1@example.com")  # too short for E.164
+    assert is_rpid_user_e164(ctx) == -1
