@@ -143,9 +143,10 @@ class MemoryStore:
         bindings = self._records[old.aor]
         bindings.remove(old)
         bindings.append(contact)
+        self._by_id[contact.contact_id] = contact
         if contact.expires != old.expires:
             contact.refreshed = False
-        self._add(contact)
+            self._schedule(contact)
         self._emit(E_UL_CONTACT_UPDATE, contact)
 
     def delete(self, contact: Contact) -> None:
@@ -157,16 +158,16 @@ class MemoryStore:
 
     def expire(self, now: float) -> int:
         self._raise_refreshes(now)
-        expired: list[Contact] = []
+        expired: dict[int, Contact] = {}
         heap = self._expiry
         while heap and heap[0][0] <= now:
             expires, contact_id = heapq.heappop(heap)
             contact = self._by_id.get(contact_id)
             if contact is not None and contact.expires == expires:
-                expired.append(contact)
+                expired[contact_id] = contact
         if expired:
-            self._write_delete(expired)
-            for contact in expired:
+            self._write_delete(list(expired.values()))
+            for contact in expired.values():
                 self._forget(contact)
         return len(expired)
 
@@ -194,6 +195,9 @@ class MemoryStore:
     def _add(self, contact: Contact) -> None:
         """Index a binding by id and schedule its expiry (and refresh)."""
         self._by_id[contact.contact_id] = contact
+        self._schedule(contact)
+
+    def _schedule(self, contact: Contact) -> None:
         if contact.expires != PERMANENT:
             heapq.heappush(self._expiry, (contact.expires, contact.contact_id))
             if self.refresh_before > 0:
