@@ -10,11 +10,13 @@ from stdlib import (
     cfgutils,
     core,
     maxfwd,
+    registrar,
     rr,
     signaling,
     sipmsgops,
     sl,
     textops,
+    usrloc,
 )
 from stdlib._handles import PvHandle
 from stdlib._modules import MODPARAMS, modparam_spec, set_modparam
@@ -53,10 +55,12 @@ __all__ = [
     "lookup",
     "maxfwd",
     "modparam_spec",
+    "registrar",
     "rr",
     "set_modparam",
     "signaling",
     "sipmsgops",
     "sl",
     "textops",
+    "usrloc",
 ]
