@@ -14,13 +14,13 @@ behind one port need the same `secret` when a client may reach more than one of 
 
 from __future__ import annotations
 
-import enum
 import logging
 import re
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 from runtime.api import Ctx, RouteKind
 from runtime.core.credentials import (
@@ -58,16 +58,17 @@ from stdlib._registry import export
 log = logging.getLogger(__name__)
 
 
-class AuthResult(enum.IntEnum):
-    """What the authorize functions return (OpenSIPS's auth_result_t)."""
+class AuthResult:
+    """What the authorize functions return (OpenSIPS's auth_result_t), as plain ints:
+    script values are exactly `int`, never a subclass."""
 
-    AUTHORIZED = 1
-    ERROR = 0
+    AUTHORIZED: Final = 1
+    ERROR: Final = 0
     """A 400 or 500 reply went out; the script stops."""
-    USER_UNKNOWN = -1
-    INVALID_PASSWORD = -2
-    STALE_NONCE = -3
-    NO_CREDENTIALS = -4
+    USER_UNKNOWN: Final = -1
+    INVALID_PASSWORD: Final = -2
+    STALE_NONCE: Final = -3
+    NO_CREDENTIALS: Final = -4
 
 
 # ------------------------------------------------------------------ nonce state
