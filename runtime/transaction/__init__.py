@@ -37,7 +37,7 @@ from runtime.transaction.server import (
     ServerTransaction,
 )
 from runtime.transaction.table import TransactionTable
-from runtime.transaction.wheel import TimerWheel
+from runtime.transaction.wheel import TimerWheel, apply_timers
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -69,4 +69,5 @@ __all__ = [
     "TransactionLayer",
     "TransactionTable",
     "TuEvent",
+    "apply_timers",
 ]

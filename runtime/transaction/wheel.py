@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable
 
+from runtime.transaction.effects import Effect, StartTimer, StopTimer
+
 # 0.5 / 0.05 is 10.000000000000002: without this a deadline on a slot boundary would
 # land one slot late, and a tick exactly on the boundary one slot early.
 _FUZZ = 1e-9
@@ -95,3 +97,16 @@ class TimerWheel:
 
     def __contains__(self, timer_id: Hashable) -> bool:
         return timer_id in self._deadlines
+
+
+def apply_timers(effects: list[Effect], wheel: TimerWheel, now: float) -> list[Effect]:
+    """Put the timer effects on `wheel`; return the others, in order, for the runtime."""
+    rest: list[Effect] = []
+    for effect in effects:
+        if isinstance(effect, StartTimer):
+            wheel.schedule(effect.id, now + effect.delay)
+        elif isinstance(effect, StopTimer):
+            wheel.cancel(effect.id)
+        else:
+            rest.append(effect)
+    return rest

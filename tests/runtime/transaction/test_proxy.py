@@ -528,3 +528,78 @@ def test_original_request_is_never_edited_by_a_branch() -> None:
     assert transaction.request.to_bytes() == before
     client = transaction.branches[0].client
     assert client is not None and len(client.request.vias) == 2
+
+
+def test_response_for_an_unknown_branch_is_stray() -> None:
+    net = Harness()
+    unknown = request(branch="z9hG4bKnot-ours")
+    net.receive(answer(unknown, 200))
+    [stray] = net.take_delivered()
+    assert isinstance(stray, StrayResponse)
+
+
+def test_invite_retransmission_after_our_2xx_is_absorbed_while_forks_live() -> None:
+    net = Harness()
+    transaction = net.create(request())
+    first, _ = net.relay(transaction, A, B)
+    net.receive(answer(first, 200, to_tag="a"))
+    net.take()
+    net.receive(request())
+    assert net.take() == [] and net.take_delivered() == []
+
+
+def test_ack_before_any_final_is_dropped() -> None:
+    net = Harness()
+    net.create(request())
+    net.take()
+    net.receive(request("ACK", cseq_method="ACK"))
+    assert net.take() == [] and net.take_delivered() == []
+
+
+def test_user_cancel_cancels_ringing_branches_only_once() -> None:
+    net = Harness()
+    transaction = net.create(request())
+    first, second = net.relay(transaction, A, B)
+    net.receive(answer(first, 180))
+    net.take()
+    net.apply(transaction.cancel())
+    assert net.labels() == [("CANCEL", A)]
+    net.apply(transaction.cancel())
+    assert net.take() == []
+    assert transaction.branches[1].cancel_wanted  # B gets its CANCEL with its first 1xx
+    assert not transaction.cancelled  # upstream was not told anything
+    net.receive(answer(second, 183))
+    # the 183 is still relayed (no final went upstream), and B gets its CANCEL now
+    assert net.labels() == [("CANCEL", B), (183, UP)]
+
+
+def test_reliable_upstream_gets_content_length_and_no_retransmissions() -> None:
+    net = Harness()
+    transaction, effects = net.layer.create(request(), ("tcp", UP, 5060), "tcp")
+    net.apply(effects)
+    net.take()
+    net.apply(transaction.reply(486))
+    [final] = net.take()
+    assert final.transport == "tcp" and final.message.header("Content-Length") == "0"
+    net.advance(10)
+    assert net.take() == []  # no Timer G on a stream
+
+
+def test_non_invite_6xx_ends_without_cancel() -> None:
+    net = Harness()
+    transaction = net.create(request("OPTIONS", branch="z9hG4bKopt"))
+    first, second = net.relay(transaction, A, B)
+    net.receive(answer(first, 603))
+    assert net.take() == []  # a non-INVITE is never CANCELed; the 603 waits for B
+    net.receive(answer(second, 404))
+    assert net.labels() == [(603, UP)]
+
+
+def test_server_transport_error_ends_the_transaction() -> None:
+    net = Harness()
+    transaction = net.create(request("OPTIONS", branch="z9hG4bKopt"))
+    [options] = net.relay(transaction, A)
+    net.receive(answer(options, 200))
+    net.apply(net.layer.transport_error(transaction.server.key))
+    net.advance(6)  # Timer K downstream
+    assert [type(d) for d in net.take_delivered()] == [Terminated]
