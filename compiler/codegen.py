@@ -209,17 +209,15 @@ class CodeGenerator:
             "",
             f"from runtime.api import {', '.join(sorted(imports))}",
         ]
-        mods = sorted(m.rsplit(".", 1)[-1] for m in self.stdlib_modules)
-        if mods:
-            lines.append(f"from stdlib import {', '.join(mods)}")
         config = self._config()
-        extras = [
+        names = {m.rsplit(".", 1)[-1] for m in self.stdlib_modules}
+        names |= {
             n
             for n, used in (("PvHandle", self.uses_handle), ("set_modparam", self.uses_modparams))
             if used
-        ]
-        if extras:
-            lines.append(f"from stdlib import {', '.join(extras)}")
+        }
+        if names:
+            lines.append(f"from stdlib import {', '.join(sorted(names))}")
         lines += ["", "", *config]
         return lines
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import sys
 
 from runtime.api import Ctx, RouteTable, ScriptConfig, ScriptExit, ops, serve_main
-from stdlib import core, maxfwd, rr, signaling, sipmsgops, sl
-from stdlib import set_modparam
+from stdlib import core, maxfwd, rr, set_modparam, signaling, sipmsgops, sl
 
 CONFIG = ScriptConfig(
     source="input.cfg",
@@ -49,24 +48,24 @@ ROUTES = RouteTable(main=route_main, named={"relay": route_relay})
 
 
 __sipc_linemap__: dict[int, tuple[str, int, str]] = {
-    24: ("input.cfg", 11, "route"),
-    25: ("input.cfg", 12, "route"),
-    26: ("input.cfg", 13, "route"),
-    27: ("input.cfg", 14, "route"),
-    28: ("input.cfg", 16, "route"),
-    29: ("input.cfg", 17, "route"),
-    30: ("input.cfg", 18, "route"),
-    31: ("input.cfg", 19, "route"),
-    32: ("input.cfg", 21, "route"),
-    33: ("input.cfg", 22, "route"),
-    34: ("input.cfg", 24, "route"),
-    35: ("input.cfg", 25, "route"),
-    36: ("input.cfg", 26, "route"),
-    37: ("input.cfg", 28, "route"),
-    38: ("input.cfg", 29, "route"),
-    39: ("input.cfg", 30, "route"),
-    43: ("input.cfg", 33, "route[relay]"),
-    44: ("input.cfg", 34, "route[relay]"),
+    23: ("input.cfg", 11, "route"),
+    24: ("input.cfg", 12, "route"),
+    25: ("input.cfg", 13, "route"),
+    26: ("input.cfg", 14, "route"),
+    27: ("input.cfg", 16, "route"),
+    28: ("input.cfg", 17, "route"),
+    29: ("input.cfg", 18, "route"),
+    30: ("input.cfg", 19, "route"),
+    31: ("input.cfg", 21, "route"),
+    32: ("input.cfg", 22, "route"),
+    33: ("input.cfg", 24, "route"),
+    34: ("input.cfg", 25, "route"),
+    35: ("input.cfg", 26, "route"),
+    36: ("input.cfg", 28, "route"),
+    37: ("input.cfg", 29, "route"),
+    38: ("input.cfg", 30, "route"),
+    42: ("input.cfg", 33, "route[relay]"),
+    43: ("input.cfg", 34, "route[relay]"),
 }
 
 if __name__ == "__main__":
