@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runtime.sip import Request, Response, make_cancel, new_tag, parse_message
+from runtime.sip import Request, Response, make_ack, make_cancel, new_tag, parse_message
 from runtime.transaction.client import (
     ClientNonInviteTransaction,
     ClientTransaction,
@@ -231,6 +231,7 @@ class ProxyTransaction:
         self._tag: str | None = None
         self._id_prefix = ""
         self._ids = 0
+        table.opened(self)
         table.add(key, self)
         if rfc2543_key is not None:
             table.add_rfc2543(rfc2543_key, self)
@@ -264,15 +265,17 @@ class ProxyTransaction:
             raise TransactionError("the transaction was cancelled")
         if self.blocked:
             raise TransactionError("a 6xx response ended the forking")
-        out: list[Effect] = []
-        settings = self.settings
+        # First every branch is prepared (hook, Via, bytes), so that a refusal leaves
+        # nothing half started; then they are registered and sent.
+        prepared: list[tuple[ProxyBranch, bytes]] = []
         for spec in branches:
             request = spec.request
             if request is self.request and self.on_branch is not None:
                 copied = parse_message(request.to_bytes())  # the hook edits its own copy
                 assert isinstance(copied, Request)
                 request = copied
-            branch = ProxyBranch(len(self.branches), request, spec.destination, spec.transport)
+            index = len(self.branches) + len(prepared)
+            branch = ProxyBranch(index, request, spec.destination, spec.transport)
             if self.on_branch is not None and not self.on_branch(self, branch):
                 continue
             request = branch.request
@@ -289,8 +292,12 @@ class ProxyTransaction:
                     raise TransactionError("a relayed request needs our Via with a branch")
                 branch.branch_id = top.branch
             branch.key = client_key_for(branch.branch_id, request.method)
+            prepared.append((branch, wire))
+        out: list[Effect] = []
+        settings = self.settings
+        for branch, wire in prepared:
             client = new_client_transaction(
-                branch.key, request.method, wire, branch.destination, branch.transport, settings
+                branch.key, self.request.method, wire, branch.destination, branch.transport, settings
             )
             branch.client = client
             branch._request = None  # the wire bytes are the branch from now on
@@ -422,7 +429,7 @@ class ProxyTransaction:
                 client = branch.client
                 assert client is not None
                 if client.terminated:
-                    return [StrayResponse(response, source)]
+                    return self._late_response(branch, client, response, source)
                 self._drive(client.receive(response), out, branch)
                 break
             cancel = branch.cancel
@@ -433,6 +440,24 @@ class ProxyTransaction:
             return [StrayResponse(response, source)]
         self._maybe_end(out)
         return out
+
+    def _late_response(
+        self, branch: ProxyBranch, client: ClientTransaction, response: Response, source: Any
+    ) -> list[Effect]:
+        """A response on a branch whose client transaction has ended, the context alive.
+
+        A 2xx to an INVITE is end to end: it goes on statelessly (the callee repeats it
+        until the caller's ACK). Anything else is too late: a branch given up on Timer C
+        or B may still answer 487 or 408, which is ACKed here, so the callee stops
+        repeating it, and dropped; the caller already has its final.
+        """
+        status = response.status
+        if self.is_invite and 200 <= status < 300:
+            return [StrayResponse(response, source)]
+        if self.is_invite and status >= 300:
+            ack = make_ack(client.request, response).to_bytes()
+            return [Send(ack, branch.destination, branch.transport)]
+        return []
 
     def timer_fired(self, timer_id: TimerId) -> list[Effect]:
         key, name = timer_id

@@ -26,11 +26,12 @@ def synthetic_key() -> str:
 
 
 class TransactionTable:
-    __slots__ = ("by_key", "by_rfc2543")
+    __slots__ = ("by_key", "by_rfc2543", "live")
 
     def __init__(self) -> None:
         self.by_key: dict[str, ProxyTransaction] = {}
         self.by_rfc2543: dict[Rfc2543Key, ProxyTransaction] = {}
+        self.live = 0  # transactions opened and not yet removed
 
     def add(self, key: str, transaction: ProxyTransaction) -> None:
         self.by_key[key] = transaction
@@ -44,8 +45,12 @@ class TransactionTable:
     def get_rfc2543(self, key: Rfc2543Key) -> ProxyTransaction | None:
         return self.by_rfc2543.get(key)
 
+    def opened(self, transaction: ProxyTransaction) -> None:
+        self.live += 1
+
     def remove(self, transaction: ProxyTransaction) -> None:
         """Forget every key of `transaction` (only where it still owns the key)."""
+        self.live -= 1
         for key in transaction.keys:
             if isinstance(key, str):
                 if self.by_key.get(key) is transaction:
@@ -54,8 +59,8 @@ class TransactionTable:
                 del self.by_rfc2543[key]
 
     def __len__(self) -> int:
-        """How many transactions are live (each counted once, by its server key)."""
-        return len({id(t) for t in self.by_key.values()})
+        """How many transactions are live."""
+        return self.live
 
     def __contains__(self, key: object) -> bool:
         return key in self.by_key or key in self.by_rfc2543

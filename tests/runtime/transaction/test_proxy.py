@@ -603,3 +603,28 @@ def test_server_transport_error_ends_the_transaction() -> None:
     net.apply(net.layer.transport_error(transaction.server.key))
     net.advance(6)  # Timer K downstream
     assert [type(d) for d in net.take_delivered()] == [Terminated]
+
+
+def test_late_non_2xx_on_a_given_up_branch_is_acked_and_dropped() -> None:
+    net = Harness(settings=TimerSettings(fr_inv_timeout=10.0))
+    transaction = net.create(request())
+    first, second = net.relay(transaction, A, B)
+    net.receive(answer(second, 180))
+    net.advance(10.0)  # Timer C: A (silent) is given up with a local 408, B is CANCELed
+    net.take()
+    net.receive(answer(first, 486))  # A wakes up: too late
+    assert net.labels() == [("ACK", A)]
+    assert net.take_delivered() == []
+    net.receive(answer(second, 487))
+    assert net.labels() == [("ACK", B), (487, UP)]  # the best of 408 (local) and 487
+
+
+def test_a_refused_relay_starts_no_branch() -> None:
+    net = Harness()
+    transaction = net.create(request())
+    good = Branch(copy(transaction.request), ("udp", A, 5060), "udp", "10.0.0.2:5060")
+    no_via = copy(transaction.request)
+    no_via.remove_header("Via")
+    with pytest.raises(TransactionError):
+        transaction.relay([good, Branch(no_via, ("udp", B, 5060))])
+    assert transaction.branches == [] and len(net.layer.table.by_key) == 1
