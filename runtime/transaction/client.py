@@ -77,7 +77,7 @@ class ClientTransaction(Machine):
         return self._request
 
     def _send_request(self, out: list[Effect]) -> None:
-        out.append(Send(self.wire, self.destination, self.transport))
+        out.append(Send(self.wire, self.destination, self.transport, self.key))
 
     def start(self) -> list[Effect]:
         raise NotImplementedError
@@ -152,7 +152,7 @@ class ClientInviteTransaction(ClientTransaction):
         old_state, self.state = self.state, new_state
         if old_state is COMPLETED:  # a retransmitted final: our ACK was lost
             if self.ack is not None:
-                out.append(Send(self.ack, self.destination, self.transport))
+                out.append(Send(self.ack, self.destination, self.transport, self.key))
             return out
         if old_state is CALLING:
             if not self.reliable:
@@ -164,7 +164,7 @@ class ClientInviteTransaction(ClientTransaction):
         elif event == "300-699":
             self.ack = make_ack(self.request, response).to_bytes()
             self._request = None  # only the bytes are needed from now on
-            out.append(Send(self.ack, self.destination, self.transport))
+            out.append(Send(self.ack, self.destination, self.transport, self.key))
             if self.reliable:
                 self._terminate(out)
             else:

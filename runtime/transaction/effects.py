@@ -30,12 +30,15 @@ class Send:
     """Put `data` (one whole message) on the wire to `destination` over `transport`.
 
     The layer serialises before it sends, once: a retransmission re-sends the same
-    bytes, and a message edited afterwards does not change what was sent.
+    bytes, and a message edited afterwards does not change what was sent. `key` names
+    the machine that sends (empty for a stateless send): when sending fails, the runtime
+    reports it with `TransactionLayer.transport_error(key)` (§17.1.4, §17.2.4).
     """
 
     data: bytes
     destination: Any
     transport: str
+    key: str = ""
 
 
 @dataclass(slots=True)

@@ -19,6 +19,26 @@ for none.
 
 Responses (§17.1.3): by top Via branch and CSeq method; one that finds no live client
 transaction is a `StrayResponse`, for the stateless forward of §16.7.
+
+For the pipeline
+----------------
+- Apply effects in order: `Send(data, destination, transport, key)` goes out as is (the
+  destination is the request's `Source` upstream, answered per §18.2.2, or the one a
+  `Branch` named); a failed send is reported with `transport_error(key)`. Timers go on
+  one `TimerWheel` (`apply_timers`); one periodic tick feeds `wheel.expired(now)` back
+  through `timer_fired`.
+- t_newtran / t_relay / t_reply / a route about to suspend: `create()` unless
+  `find()` has one. t_relay: one `Branch` per target (`sent_by` = our socket) and
+  `relay()`; t_reply: `reply()`; t_check_trans: `find()` / `find_invite()`;
+  t_was_cancelled: `cancelled`; t_cancel_branch("a"): `cancel()`.
+- t_on_branch / t_on_reply: set `on_branch` / `on_reply` to callbacks that run the
+  route (False = drop). They are synchronous calls, not deliveries, because the route's
+  verdict and edits decide what is sent next, in the same step.
+- t_on_failure: `has_failure_route = True`; on `Failure` run the route, then `relay()`,
+  `reply()` or, when it did neither, `forward_best()`.
+- $T_fr_timeout / $T_fr_inv_timeout: `create(settings=...)`, or replace
+  `transaction.settings` before `relay()`.
+- `Terminated`: drop what hangs on the transaction (`user_data`: $avp, flags).
 """
 
 from __future__ import annotations
@@ -75,12 +95,12 @@ class TransactionLayer:
             return []  # its transaction is gone: a timer nobody stopped in time
         return transaction.timer_fired(timer_id)
 
-    def transport_error(self, timer_or_machine_key: str) -> list[Effect]:
-        """Sending for machine `key` failed; the machines treat it per §17."""
-        transaction = self.table.get(timer_or_machine_key)
+    def transport_error(self, key: str) -> list[Effect]:
+        """Sending a `Send` whose `key` this is failed; the machines treat it per §17."""
+        transaction = self.table.get(key) if key else None
         if transaction is None:
             return []
-        return transaction.transport_error(timer_or_machine_key)
+        return transaction.transport_error(key)
 
     # ------------------------------------------------------------------ lookup
 

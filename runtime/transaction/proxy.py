@@ -486,9 +486,13 @@ class ProxyTransaction:
         out: list[Effect] = []
         if key == self.server.key:
             self._drive(self.server.transport_error(), out)
+        elif self.cancel_server is not None and key == self.cancel_server.key:
+            self._drive(self.cancel_server.transport_error(), out)
         for branch in self.branches:
             if branch.key == key and branch.client is not None:
                 self._drive(branch.client.transport_error(), out, branch)
+            elif branch.cancel is not None and branch.cancel.key == key:
+                self._drive(branch.cancel.transport_error(), out)
         self._maybe_end(out)
         return out
 

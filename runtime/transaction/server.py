@@ -63,7 +63,7 @@ class ServerTransaction(Machine):
 
     def _resend(self, out: list[Effect]) -> None:
         if self.last_sent is not None:
-            out.append(Send(self.last_sent, self.destination, self.transport))
+            out.append(Send(self.last_sent, self.destination, self.transport, self.key))
 
     def receive(self, request: Request) -> list[Effect]:
         raise NotImplementedError
@@ -151,7 +151,7 @@ class ServerInviteTransaction(ServerTransaction):
         self.state = new_state
         self.last_status = status
         self.last_sent = outgoing
-        out: list[Effect] = [Send(outgoing, self.destination, self.transport)]
+        out: list[Effect] = [Send(outgoing, self.destination, self.transport, self.key)]
         if event == "2xx":
             self._terminate(out)
         elif event == "300-699":
@@ -213,7 +213,7 @@ class ServerNonInviteTransaction(ServerTransaction):
         self.state = new_state
         self.last_status = status
         self.last_sent = outgoing
-        out: list[Effect] = [Send(outgoing, self.destination, self.transport)]
+        out: list[Effect] = [Send(outgoing, self.destination, self.transport, self.key)]
         if new_state is COMPLETED:
             if self.reliable:
                 self._terminate(out)

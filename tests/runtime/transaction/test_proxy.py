@@ -15,6 +15,7 @@ from runtime.transaction import (
     Phase,
     ProxyBranch,
     ProxyTransaction,
+    Send,
     StrayCancel,
     StrayResponse,
     Terminated,
@@ -372,7 +373,15 @@ def test_transport_error_on_a_branch_counts_as_503() -> None:
     transaction = net.create(request())
     net.relay(transaction, A)
     net.take()
+    effects = transaction.relay(
+        [Branch(copy(transaction.request), ("tcp", B, 5060), "tcp", "10.0.0.2:5060")]
+    )
+    [send] = [e for e in effects if isinstance(e, Send)]
+    assert send.key == transaction.branches[1].key  # what the runtime reports back
+    net.apply(effects)
     net.apply(net.layer.transport_error(transaction.branches[0].key))
+    assert upstream_responses(net) == []  # B may still answer
+    net.apply(net.layer.transport_error(send.key))
     assert [r.status for r in upstream_responses(net)] == [500]
 
 
