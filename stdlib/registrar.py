@@ -8,7 +8,6 @@ detail in a `P-Registrar-Error` header.
 
 from __future__ import annotations
 
-import dataclasses
 import email.utils
 import functools
 import ipaddress
@@ -18,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from runtime.api import Branch, Ctx, RouteKind
-from runtime.sip import NameAddr, Request, SipParseError, SipURI, parse_uri, split_list
+from runtime.sip import NameAddr, Request, SipParseError, SipURI, split_list
 from runtime.transport.socketinfo import ListenSpecError, parse_listen
 from runtime.usrloc import (
     PERMANENT,
@@ -31,7 +30,15 @@ from runtime.usrloc import (
 )
 from stdlib._modules import modparam_int, modparam_str
 from stdlib._registry import StaticStr, Var, export
-from stdlib.usrloc import aor_key, location_table
+from stdlib.usrloc import (
+    aor_key,
+    by_priority,
+    first_path_uri,
+    hostport_of,
+    location_table,
+    next_hop,
+    reached_at,
+)
 
 log = logging.getLogger(__name__)
 
@@ -336,9 +343,11 @@ def _received(ctx: Ctx, options: SaveFlags, path: str | None) -> tuple[str | Non
         if isinstance(value, str) and value:
             return value, nat_flag
     if options.path_received and path:
-        first = _first_uri(path)
-        if isinstance(first, SipURI) and first.param("received"):
-            return first.param("received"), nat_flag
+        first = first_path_uri(path)
+        # OpenSIPS's add_path_received() writes it %-escaped; param() unescapes it
+        received = (first.param("received") or "").strip('"') if first is not None else None
+        if received:
+            return received, nat_flag
     flagged = nat_flag is not None and ctx.isflagset(nat_flag)
     if flagged or _contact_behind_nat(ctx):
         return _source_uri(ctx), nat_flag or "NAT"
@@ -365,6 +374,7 @@ _NAT_NETWORKS = tuple(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_private(host: str) -> bool:
     try:
         address = ipaddress.ip_address(host.strip("[]"))
@@ -431,13 +441,13 @@ def _plan(
                     continue  # a retransmission: the binding stays as it is
                 raise _bad_request("Invalid CSeq number")
         if expires:
-            updates[old.contact_id] = dataclasses.replace(
-                new,
-                contact_id=old.contact_id,
-                memory_only=old.memory_only,
-                kv_store=old.kv_store,
-                refreshed=old.refreshed,
-            )
+            # `new` is ours alone: taking over the old binding's identity in place is
+            # cheaper than a dataclasses.replace() on this path
+            new.contact_id = old.contact_id
+            new.memory_only = old.memory_only
+            new.kv_store = old.kv_store
+            new.refreshed = old.refreshed
+            updates[old.contact_id] = new
             deletes.pop(old.contact_id, None)
         else:
             deletes[old.contact_id] = old
@@ -571,8 +581,13 @@ def _reply_headers(
     assert isinstance(msg, Request)
     if shared.path and options.path_mode in ("lazy", "strict") and _supports_path(msg):
         headers.append(f"Path: {shared.path}")
-    headers.append(f"Date: {email.utils.formatdate(shared.now, usegmt=True)}")
+    headers.append(_date_header(shared.now))
     return headers
+
+
+@functools.lru_cache(maxsize=4)
+def _date_header(now: int) -> str:
+    return f"Date: {email.utils.formatdate(now, usegmt=True)}"
 
 
 def format_q(q: int) -> str:
@@ -614,43 +629,13 @@ def lookup(ctx: Ctx, domain: StaticStr, flags: str | None = None, aor: str | Non
     if not options.no_branches:
         for contact in ordered:
             q = None if contact.q == Q_UNSPECIFIED else contact.q
-            ctx.branches.append(Branch(contact.uri, _next_hop(contact), q, contact.path))
+            ctx.branches.append(Branch(contact.uri, next_hop(contact), q, contact.path))
     return 1
-
-
-def by_priority(bindings: list[Contact]) -> list[Contact]:
-    """Highest q first; among equal q, the most recently changed first."""
-    newest_first = list(reversed(bindings))
-    return sorted(newest_first, key=lambda c: -c.q)
-
-
-def _next_hop(contact: Contact) -> str | None:
-    """`$du` for a binding: its received address, else the first Path hop (OpenSIPS's order)."""
-    if contact.received:
-        return contact.received
-    if contact.path:
-        first = split_list(contact.path)
-        if first:
-            return first[0][1].strip().strip("<>").split(">")[0]
-    return None
-
-
-def _first_uri(path: str) -> object:
-    hops = split_list(path)
-    if not hops:
-        return None
-    text = hops[0][1].strip()
-    if text.startswith("<"):
-        text = text[1 : text.find(">")]
-    try:
-        return parse_uri(text)
-    except SipParseError:
-        return None
 
 
 def _route_to(ctx: Ctx, contact: Contact) -> None:
     ctx.ruri = contact.uri
-    ctx.du = _next_hop(contact)
+    ctx.du = next_hop(contact)
     if contact.path:
         # the R-URI branch has no path slot on the context: its Route set goes on the message
         for hop in reversed(split_list(contact.path)):
@@ -730,22 +715,10 @@ def is_ip_registered(
     ips = {str(v).strip("[]").lower() for v in ip_var.values()}
     ports = {int(v) for v in port_var.values() if str(v).isdigit()} if port_var else None
     for binding in location_table(domain).lookup(key, TABLES.clock()):
-        host, port = _reached_at(binding)
+        host, port = reached_at(binding)
         if host in ips and (ports is None or port in ports):
             return 1
     return -1
-
-
-def _reached_at(binding: Contact) -> tuple[str, int]:
-    """The host and port a binding is reached at: received, else the contact URI."""
-    text = binding.received or binding.uri
-    try:
-        uri = parse_uri(text)
-    except SipParseError:
-        return "", 0
-    if not isinstance(uri, SipURI):
-        return "", 0
-    return uri.host.strip("[]").lower(), uri.port or (5061 if uri.is_secure else 5060)
 
 
 # ---------------------------------------------------------------------------- removal
@@ -766,13 +739,13 @@ def remove(
     key = aor_key(aor)
     if key is None:
         return -1
-    hop = _hostport(next_hop) if next_hop else None
+    hop = hostport_of(next_hop) if next_hop else None
     store = location_table(domain)
     doomed = []
     for binding in store.lookup(key, TABLES.clock()):
         if contact and binding.uri != contact.strip().strip("<>"):
             continue
-        if hop is not None and _reached_at(binding) != hop:
+        if hop is not None and reached_at(binding) != hop:
             continue
         if sip_instance and binding.instance != sip_instance.strip('"'):
             continue
@@ -798,29 +771,12 @@ def remove_ip_port(ctx: Ctx, ip: str, port: int, domain: StaticStr, aor: str | N
         candidates = store.lookup(key, TABLES.clock())
     else:
         candidates = list(store.contacts())
-    doomed = [b for b in candidates if _reached_at(b) == wanted]
+    doomed = [b for b in candidates if reached_at(b) == wanted]
     try:
         _write(store, deletes=doomed)
     except Rejection:
         return -1
     return 1
-
-
-def _hostport(text: str) -> tuple[str, int] | None:
-    """`sip:ip:port`, `udp:ip:port` or `ip:port` -> (ip, port)."""
-    text = text.strip().strip("<>")
-    if not text.lower().startswith(("sip:", "sips:")):
-        head, sep, rest = text.partition(":")
-        if sep and head.lower() in ("udp", "tcp", "tls", "ws", "wss", "sctp"):
-            text = rest
-        text = "sip:" + text
-    try:
-        uri = parse_uri(text)
-    except SipParseError:
-        return None
-    if not isinstance(uri, SipURI):
-        return None
-    return uri.host.strip("[]").lower(), uri.port or 5060
 
 
 @export(routes=_CHECK_ROUTES, module="registrar")

@@ -8,8 +8,8 @@ the generated module has applied its modparams.
 from __future__ import annotations
 
 from runtime.api import Ctx, RouteKind
-from runtime.sip import SipParseError, SipURI, TelURI, parse_uri, unescape
-from runtime.usrloc import TABLES, LocationStore, UsrlocSettings, open_store
+from runtime.sip import SipParseError, SipURI, TelURI, parse_uri, split_list, unescape
+from runtime.usrloc import TABLES, Contact, LocationStore, UsrlocSettings, open_store
 from stdlib._modules import modparam_int, modparam_str
 from stdlib._registry import Out, StaticStr, export
 
@@ -28,6 +28,7 @@ def location_table(name: str) -> LocationStore:
     if not TABLES.configured:
         settings = settings_from_modparams()
         TABLES.configure(lambda table: open_store(settings, table))
+        TABLES.timer_interval = max(1, modparam_int("usrloc", "timer_interval"))
     return TABLES.get(name)
 
 
@@ -67,6 +68,69 @@ def _key(user: str | None, host: str) -> str | None:
     if modparam_int("usrloc", "use_domain") and host:
         return f"{user}@{host}"
     return user
+
+
+def by_priority(bindings: list[Contact]) -> list[Contact]:
+    """Highest q first; among equal q, the most recently changed first."""
+    newest_first = list(reversed(bindings))
+    return sorted(newest_first, key=lambda c: -c.q)
+
+
+def next_hop(contact: Contact) -> str | None:
+    """`$du` for a binding: its received address, else the first Path hop (OpenSIPS's order)."""
+    if contact.received:
+        return contact.received
+    return _first_hop(contact.path) if contact.path else None
+
+
+def first_path_uri(path: str) -> SipURI | None:
+    """The first hop of a Path value, parsed (for its `received` parameter)."""
+    text = _first_hop(path)
+    try:
+        uri = parse_uri(text) if text else None
+    except SipParseError:
+        return None
+    return uri if isinstance(uri, SipURI) else None
+
+
+def _first_hop(path: str) -> str | None:
+    """`<sip:edge;lr>,<sip:core;lr>` -> `sip:edge;lr`."""
+    hops = split_list(path)
+    if not hops:
+        return None
+    text = hops[0][1].strip()
+    if text.startswith("<"):
+        text = text[1:].partition(">")[0]
+    return text or None
+
+
+def reached_at(binding: Contact) -> tuple[str, int]:
+    """The host and port a binding is reached at: received, else the contact URI."""
+    text = binding.received or binding.uri
+    try:
+        uri = parse_uri(text)
+    except SipParseError:
+        return "", 0
+    if not isinstance(uri, SipURI):
+        return "", 0
+    return uri.host.strip("[]").lower(), uri.port or (5061 if uri.is_secure else 5060)
+
+
+def hostport_of(text: str) -> tuple[str, int] | None:
+    """`sip:ip:port`, `udp:ip:port` or `ip:port` -> (ip, port)."""
+    text = text.strip().strip("<>")
+    if not text.lower().startswith(("sip:", "sips:")):
+        head, sep, rest = text.partition(":")
+        if sep and head.lower() in ("udp", "tcp", "tls", "ws", "wss", "sctp"):
+            text = rest
+        text = "sip:" + text
+    try:
+        uri = parse_uri(text)
+    except SipParseError:
+        return None
+    if not isinstance(uri, SipURI):
+        return None
+    return uri.host.strip("[]").lower(), uri.port or 5060
 
 
 @export(routes=RouteKind.ALL, module="usrloc")

@@ -4,7 +4,9 @@
 (`save("location")`), it opens the table on first use with the opener it was configured
 with, and the runtime drives it from outside:
 
-* the expiry timer calls `TABLES.expire(now)` every usrloc `timer_interval` seconds;
+* the expiry timer calls `TABLES.expire(now)` every `TABLES.timer_interval` seconds
+  (usrloc's `timer_interval`, copied here when the script's modparams configure the
+  tables);
 * the event bus, when it exists, sets `TABLES.set_event_hook(hook)`: every table,
   opened already or later, then reports E_UL_* events to `hook(name, attributes)`;
 * at shutdown, `TABLES.close()`.
@@ -26,6 +28,7 @@ from runtime.usrloc.store import LocationStore, MemoryStore, StoreError
 StoreOpener = Callable[[str], LocationStore]
 
 _PRESETS_WITHOUT_DB = ("single-instance-no-db",)
+DEFAULT_TIMER_INTERVAL = 60  # seconds, usrloc's default
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,7 @@ class LocationTables:
         self._opener: StoreOpener | None = None
         self._hook: EventHook | None = None
         self.clock: Callable[[], float] = time.time
+        self.timer_interval = DEFAULT_TIMER_INTERVAL
 
     @property
     def configured(self) -> bool:
@@ -120,6 +124,7 @@ class LocationTables:
         self._opener = None
         self._hook = None
         self.clock = time.time
+        self.timer_interval = DEFAULT_TIMER_INTERVAL
 
 
 TABLES = LocationTables()

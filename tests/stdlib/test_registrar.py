@@ -342,6 +342,15 @@ def test_path_is_saved_with_a_path_flag_and_used_by_lookup(clock: Clock) -> None
     )
 
 
+def test_path_received_takes_the_received_of_the_first_hop(clock: Clock) -> None:
+    extra = "Path: <sip:edge1.example.net;lr;received=sip:198.51.100.200%3A5090>"
+    do_save(register("<sip:alice@203.0.113.9>", extra=extra), "path-off,path-received")
+    (binding,) = TABLES.get("location").lookup("alice", NOW)
+    assert binding.received == "sip:198.51.100.200:5090"
+    ctx, _ = context(invite())
+    assert lookup(ctx, "location") == 1 and ctx.du == "sip:198.51.100.200:5090"
+
+
 def test_path_strict_refuses_a_ua_without_path_support(clock: Clock) -> None:
     rc, services = do_save(
         register("<sip:alice@203.0.113.9>", extra="Path: <sip:edge1.example.net;lr>"),
@@ -444,6 +453,7 @@ def test_sqlite_table_from_modparams_survives_a_restart(tmp_path: Path) -> None:
         TABLES.set_event_hook(lambda name, attrs: events.append((name, attrs)))
         rc, _ = do_save(register("<sip:alice@203.0.113.9>;q=0.3", "<sip:alice@203.0.113.10>;q=0.8"))
         assert rc == 1 and isinstance(TABLES.get("location"), SqliteStore)
+        assert TABLES.timer_interval == 60
         assert [name for name, _ in events].count("E_UL_CONTACT_INSERT") == 2
         TABLES.reset()  # the process stops; a new one opens the same file
         set_modparam("usrloc", "db_mode", 1)
