@@ -132,11 +132,8 @@ class TransactionLayer:
         tag = to_tag(request)
         if tag == transaction.request_to_tag:
             return transaction
-        if request.method == "ACK":  # the ACK carries the tag of the final we sent
-            server = transaction.server
-            last = server.last_response
-            if server.final_sent and last is not None and tag == to_tag(last):
-                return transaction
+        if request.method == "ACK" and tag == transaction.final_to_tag:
+            return transaction  # the ACK carries the tag of the final we sent
         return None
 
     # ------------------------------------------------------------------ creation

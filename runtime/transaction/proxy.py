@@ -66,7 +66,7 @@ from runtime.transaction.effects import (
     TuEvent,
     is_reliable,
 )
-from runtime.transaction.matching import Rfc2543Key, client_key_for
+from runtime.transaction.matching import Rfc2543Key, client_key_for, to_tag
 from runtime.transaction.server import (
     ServerNonInviteTransaction,
     ServerTransaction,
@@ -129,6 +129,7 @@ class ProxyBranch:
         "key",
         "local",
         "provisional",
+        "status",
         "transport",
     )
 
@@ -143,7 +144,8 @@ class ProxyBranch:
         self.cancel: ClientNonInviteTransaction | None = None
         self.cancel_wanted = False
         self.provisional = False
-        self.final: Response | None = None
+        self.status = 0  # of its final response; 0 while pending
+        self.final: Response | None = None  # kept until a final goes upstream
         self.local = False  # `final` was made here (timeout, transport error)
 
     @property
@@ -155,10 +157,10 @@ class ProxyBranch:
 
     @property
     def pending(self) -> bool:
-        return self.final is None
+        return self.status == 0
 
     def __repr__(self) -> str:
-        status = "pending" if self.final is None else self.final.status
+        status = self.status or "pending"
         return f"<ProxyBranch {self.index} {self.key} {status}>"
 
 
@@ -179,6 +181,7 @@ class ProxyTransaction:
         "cancel_server",
         "cancelled",
         "final_status",
+        "final_to_tag",
         "has_failure_route",
         "is_invite",
         "keys",
@@ -187,6 +190,7 @@ class ProxyTransaction:
         "phase",
         "request",
         "request_to_tag",
+        "rfc2543",
         "server",
         "settings",
         "source",
@@ -221,6 +225,8 @@ class ProxyTransaction:
         self.cancelled = False  # an upstream CANCEL arrived before the final
         self.blocked = False  # a 6xx arrived: no new branches (§16.7 step 5)
         self.final_status = 0
+        self.final_to_tag = ""  # kept for RFC 2543 peers: their ACK carries it
+        self.rfc2543 = rfc2543_key is not None
         self.has_failure_route = False  # t_on_failure armed: ask before the final goes
         self.on_branch: BranchHook | None = None
         self.on_reply: ReplyHook | None = None
@@ -308,7 +314,7 @@ class ProxyTransaction:
             out.extend(client.start())
             if self.is_invite:
                 out.append(StartTimer((branch.key, "C"), settings.fr_inv_timeout))
-        if self.phase is Phase.FAILURE and any(b.final is None for b in self.branches):
+        if self.phase is Phase.FAILURE and any(b.status == 0 for b in self.branches):
             self.phase = Phase.WAITING
         return out
 
@@ -337,11 +343,9 @@ class ProxyTransaction:
         if self.phase is Phase.REPLIED or self.phase is Phase.TERMINATED:
             raise TransactionError("a final response was already sent upstream")
         out: list[Effect] = []
-        if response.status >= 200:
-            self.phase = Phase.REPLIED
-            self.final_status = response.status
         self._send_upstream(response, out)
         if response.status >= 200:
+            self._replied(response)
             self._cancel_pending(out)
         self._maybe_end(out)
         return out
@@ -370,7 +374,7 @@ class ProxyTransaction:
 
     @property
     def pending_branches(self) -> int:
-        return sum(1 for b in self.branches if b.final is None)
+        return sum(1 for b in self.branches if b.status == 0)
 
     # ------------------------------------------------------------------ network input
 
@@ -539,7 +543,9 @@ class ProxyTransaction:
                 response.remove_top_via()
                 self._send_upstream(response, out)
             return
-        branch.final = response
+        branch.status = status
+        if self.phase is not Phase.REPLIED:
+            branch.final = response
         if self.is_invite:
             out.append(StopTimer((branch.key, "C")))
         if status < 300:
@@ -553,22 +559,23 @@ class ProxyTransaction:
     def _forward_2xx(self, response: Response, out: list[Effect]) -> None:
         response.remove_top_via()
         if self.phase is not Phase.REPLIED:
-            self.phase = Phase.REPLIED
-            self.final_status = response.status
             self._send_upstream(response, out)
+            self._replied(response)
             self._cancel_pending(out)
         elif self.is_invite:  # another fork answered: every 2xx goes up (§16.7 step 10)
             out.append(Send(response.to_bytes(), self.source, self.transport))
 
     def _branch_ended(self, branch: ProxyBranch, response: Response, out: list[Effect]) -> None:
-        branch.final = response
+        branch.status = response.status
+        if self.phase is not Phase.REPLIED:
+            branch.final = response
         branch.local = True
         if self.is_invite:
             out.append(StopTimer((branch.key, "C")))
         self._check_complete(out)
 
     def _timer_c(self, branch: ProxyBranch, out: list[Effect]) -> None:
-        if branch.final is not None:
+        if branch.status:
             return
         if branch.provisional and branch.cancel is None:
             self._send_cancel(branch, out)
@@ -582,7 +589,7 @@ class ProxyTransaction:
         if not self.is_invite:
             return  # a non-INVITE is never CANCELed (§9.1): it ends by itself
         for branch in self.branches:
-            if branch.final is None and branch.cancel is None:
+            if branch.status == 0 and branch.cancel is None:
                 if branch.provisional:
                     self._send_cancel(branch, out)
                 else:
@@ -608,7 +615,7 @@ class ProxyTransaction:
         if self.phase is not Phase.WAITING or not self.branches:
             return
         for branch in self.branches:
-            if branch.final is None:
+            if branch.status == 0:
                 return
         if self.has_failure_route:
             self.phase = Phase.FAILURE
@@ -662,9 +669,21 @@ class ProxyTransaction:
                     response.add_header(name, value)
 
     def _send_final(self, response: Response, out: list[Effect]) -> None:
-        self.phase = Phase.REPLIED
-        self.final_status = response.status
         self._send_upstream(response, out)
+        self._replied(response)
+
+    def _replied(self, final: Response) -> None:
+        """A final went upstream: the stored responses have served their purpose.
+
+        A context can outlive its final by Timer D (32 s) on a branch; only statuses
+        stay, so that a failed call does not hold its messages that long.
+        """
+        self.phase = Phase.REPLIED
+        self.final_status = final.status
+        if self.rfc2543:
+            self.final_to_tag = to_tag(final)
+        for branch in self.branches:
+            branch.final = None
 
     def _send_upstream(self, response: Response, out: list[Effect]) -> None:
         if self.server.reliable:

@@ -44,7 +44,7 @@ TERMINATED = State.TERMINATED
 class ServerTransaction(Machine):
     """What both server machines share: the request and the last response sent."""
 
-    __slots__ = ("interval", "last_response", "last_sent", "last_status", "request")
+    __slots__ = ("interval", "last_sent", "last_status", "request")
 
     def __init__(
         self,
@@ -58,7 +58,6 @@ class ServerTransaction(Machine):
         self.request = request
         self.last_status = 0
         self.last_sent: bytes | None = None  # what a retransmission gets
-        self.last_response: Response | None = None  # the final, when sent as a message
         self.interval = settings.t1
 
     def _resend(self, out: list[Effect]) -> None:
@@ -70,10 +69,7 @@ class ServerTransaction(Machine):
 
     def send_response(self, response: Response) -> list[Effect]:
         """Send a response of the TU (§17.2: the TU passes it to the transaction)."""
-        out = self._respond(response.status, response.to_bytes())
-        if out and response.status >= 200:
-            self.last_response = response  # kept for RFC 2543 ACK matching (its To tag)
-        return out
+        return self._respond(response.status, response.to_bytes())
 
     def send_raw(self, status: int, wire: bytes) -> list[Effect]:
         """Send a response the TU built as bytes (the 100 Trying of `wire.trying_bytes`)."""
