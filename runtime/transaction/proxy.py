@@ -530,8 +530,8 @@ class ProxyTransaction:
 
     def _on_branch_response(self, branch: ProxyBranch, response: Response, out: list[Effect]) -> None:
         status = response.status
-        if self.on_reply is not None and not self.on_reply(self, branch, response) and status < 200:
-            return  # onreply_route dropped the provisional
+        # onreply_route may drop a provisional: it is not relayed, but it did arrive
+        keep = self.on_reply is None or self.on_reply(self, branch, response)
         if status < 200:
             branch.provisional = True
             if self.is_invite:
@@ -539,7 +539,7 @@ class ProxyTransaction:
                     out.append(StartTimer((branch.key, "C"), self.settings.fr_inv_timeout))
                 if branch.cancel_wanted:
                     self._send_cancel(branch, out)
-            if status > 100 and self.phase is Phase.WAITING:
+            if keep and status > 100 and self.phase is Phase.WAITING:
                 response.remove_top_via()
                 self._send_upstream(response, out)
             return

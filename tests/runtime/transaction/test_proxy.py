@@ -637,3 +637,14 @@ def test_a_refused_relay_starts_no_branch() -> None:
     with pytest.raises(TransactionError):
         transaction.relay([good, Branch(no_via, ("udp", B, 5060))])
     assert transaction.branches == [] and len(net.layer.table.by_key) == 1
+
+
+def test_a_dropped_provisional_still_lets_the_cancel_go() -> None:
+    net = Harness()
+    transaction = net.create(request())
+    transaction.on_reply = lambda tx, branch, reply: reply.status >= 200
+    [leg] = net.relay(transaction, A)
+    net.receive(request("CANCEL"))
+    net.take()
+    net.receive(answer(leg, 180))  # dropped by the route, yet the callee is ringing
+    assert net.labels() == [("CANCEL", A)]

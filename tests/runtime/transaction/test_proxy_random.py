@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 
+from hypothesis import event as note_event
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,17 +24,18 @@ from runtime.transaction import (
     TransactionError,
     apply_timers,
 )
-from tests.runtime.transaction.helpers import Harness, answer, request
+from tests.runtime.transaction.helpers import Harness, answer, request, summary
 
 TARGETS = ("10.0.1.1", "10.0.1.2", "10.0.1.3")
 STATUSES = (100, 180, 183, 200, 302, 404, 486, 487, 503, 603)
 
 event = st.one_of(
-    st.tuples(st.just("reply"), st.integers(0, 2), st.sampled_from(STATUSES)),
+    st.tuples(st.just("reply"), st.integers(0, 4), st.sampled_from(STATUSES)),
     st.tuples(st.just("advance"), st.sampled_from((0.5, 4.0, 20.0, 40.0))),
     st.tuples(st.just("cancel")),
     st.tuples(st.just("retransmit")),
     st.tuples(st.just("local"), st.sampled_from((180, 480, 200))),
+    st.tuples(st.just("ack")),
 )
 
 
@@ -42,12 +44,14 @@ event = st.one_of(
     method=st.sampled_from(("INVITE", "MESSAGE")),
     fork=st.integers(1, 3),
     failure_route=st.booleans(),
+    serial=st.lists(st.booleans(), max_size=3),
     events=st.lists(event, max_size=14),
 )
 def test_random_interleavings_keep_the_rules(
     method: str,
     fork: int,
     failure_route: bool,
+    serial: list[bool],
     events: list[tuple[object, ...]],
 ) -> None:
     net = Harness(settings=TimerSettings(fr_inv_timeout=60.0))
@@ -55,6 +59,7 @@ def test_random_interleavings_keep_the_rules(
     transaction.has_failure_route = failure_route
     legs = net.relay(transaction, *TARGETS[:fork])
     upstream: list[int] = []
+    state = _Run(net, upstream, method == "INVITE", legs, serial)
     for step in events:
         kind = step[0]
         if kind == "reply":
@@ -73,46 +78,74 @@ def test_random_interleavings_keep_the_rules(
             assert isinstance(step[1], int)
             with contextlib.suppress(TransactionError):
                 net.apply(transaction.reply(step[1]))
-        _settle(net, upstream, method == "INVITE")
-    # the peers fall silent (the caller never ACKs: Timer H ends it) and time runs on
-    for _ in range(2):
+        elif kind == "ack" and method == "INVITE" and state.last_final is not None:
+            final = state.last_final  # the caller ACKs the non-2xx it got
+            tag = final.to.tag if final.to is not None else None
+            absorbed = net.receive(request("ACK", cseq_method="ACK", to_tag=tag))
+            note_event(f"caller's ACK: {summary(absorbed)[:1]}")
+        state.settle()
+    # the peers fall silent and time runs on (no ACK: Timer H ends the server side)
+    for _ in range(6):  # each serial fork of a failure_route may need another round
         net.advance(400)
-        _settle(net, upstream, method == "INVITE")
+        state.settle()
     assert len(net.layer.table.by_key) == 0 and len(net.layer.table.by_rfc2543) == 0
     assert len(net.wheel) == 0, list(net.wheel._deadlines)
     assert transaction.phase.value == "terminated"
 
 
-def _settle(net: Harness, upstream: list[int], invite: bool) -> None:
-    for delivered in net.take_delivered():
-        # a stray: the callee's late answer to a CANCEL we retransmitted while time ran;
-        # a new request: the caller's retransmission once the transaction was gone
-        assert isinstance(delivered, Terminated | Failure | StrayResponse | NewRequest)
-        if isinstance(delivered, Failure):  # the failure_route lets the best one go
-            net.apply(delivered.transaction.forward_best())
-    _check_and_answer_cancels(net, upstream, invite)
+class _Run:
+    """The script and the caller around one random run: failure_route, checks, CANCELs."""
 
+    def __init__(
+        self, net: Harness, upstream: list[int], invite: bool, legs: list[Request], serial: list[bool]
+    ) -> None:
+        self.net = net
+        self.upstream = upstream
+        self.invite = invite
+        self.legs = legs
+        self.serial = serial
+        self.last_final: Response | None = None
 
-def _check_and_answer_cancels(net: Harness, upstream: list[int], invite: bool) -> None:
-    for sent in net.take():
-        message = sent.message
-        if isinstance(message, Response) and sent.destination[1] == "10.0.0.1":
-            status = message.status
-            if status == 100 or message.method == "CANCEL":
-                continue  # our 100 Trying (re-sent on retransmissions), a CANCEL's 200
-            finals = {s for s in upstream if s >= 200}
-            non_2xx = {s for s in finals if s >= 300}
-            if status < 200:
-                assert not finals, f"{status} after a final {finals}"
-            elif not invite:
-                assert finals <= {status}, f"{status} after {finals}"
-            elif status >= 300:  # the first final, or a retransmission of the one we sent
-                assert non_2xx <= {status}, f"{status} after {finals}"
-                assert status in non_2xx or not finals, f"{status} after {finals}"
-            upstream.append(status)
-        elif isinstance(message, Request) and message.method == "CANCEL":
-            # the callee answers the CANCEL at once
-            net.apply(net.layer.receive(answer(message, 200), sent.destination))
+    def settle(self) -> None:
+        net = self.net
+        for delivered in net.take_delivered():
+            # a stray: the callee's late answer to a CANCEL we retransmitted while time
+            # ran; a new request: the caller's retransmission once the transaction ended
+            assert isinstance(delivered, Terminated | Failure | StrayResponse | NewRequest)
+            if isinstance(delivered, Failure):
+                transaction = delivered.transaction
+                if self.serial and self.serial.pop() and not delivered.cancelled:
+                    try:  # the failure_route forks on to a new target
+                        self.legs += net.relay(transaction, "10.0.1.9")
+                        note_event("a failure_route forked on")
+                        continue
+                    except TransactionError:
+                        assert transaction.blocked  # only a 6xx forbids it here
+                net.apply(transaction.forward_best())
+        self._check_and_answer_cancels()
+
+    def _check_and_answer_cancels(self) -> None:
+        net, upstream, invite = self.net, self.upstream, self.invite
+        for sent in net.take():
+            message = sent.message
+            if isinstance(message, Response) and sent.destination[1] == "10.0.0.1":
+                status = message.status
+                if status == 100 or message.method == "CANCEL":
+                    continue  # our 100 Trying (re-sent on retransmissions), a CANCEL's 200
+                finals = {s for s in upstream if s >= 200}
+                non_2xx = {s for s in finals if s >= 300}
+                if status < 200:
+                    assert not finals, f"{status} after a final {finals}"
+                elif not invite:
+                    assert finals <= {status}, f"{status} after {finals}"
+                elif status >= 300:  # the first final, or a retransmission of the one sent
+                    assert non_2xx <= {status}, f"{status} after {finals}"
+                    assert status in non_2xx or not finals, f"{status} after {finals}"
+                    self.last_final = message
+                upstream.append(status)
+            elif isinstance(message, Request) and message.method == "CANCEL":
+                # the callee answers the CANCEL at once
+                net.apply(net.layer.receive(answer(message, 200), sent.destination))
 
 
 def test_apply_timers_keeps_everything_else_in_order() -> None:
