@@ -7,11 +7,23 @@ the generated module has applied its modparams.
 
 from __future__ import annotations
 
+import logging
+
 from runtime.api import Ctx, RouteKind
 from runtime.sip import SipParseError, SipURI, TelURI, parse_uri, split_list, unescape
-from runtime.usrloc import TABLES, Contact, LocationStore, UsrlocSettings, open_store
+from runtime.usrloc import (
+    TABLES,
+    Contact,
+    LocationStore,
+    MemoryStore,
+    StoreError,
+    UsrlocSettings,
+    open_store,
+)
 from stdlib._modules import modparam_int, modparam_str
 from stdlib._registry import Out, StaticStr, export
+
+log = logging.getLogger(__name__)
 
 
 def settings_from_modparams() -> UsrlocSettings:
@@ -23,13 +35,35 @@ def settings_from_modparams() -> UsrlocSettings:
     )
 
 
+def open_tables(*names: str) -> None:
+    """Open these tables now, from the modparams; raises `StoreError` (a db_url that
+    cannot be opened, a table of another version). For start-up, so that such a script
+    fails to start instead of serving without its bindings."""
+    _configure()
+    for name in names:
+        TABLES.get(name)
+
+
 def location_table(name: str) -> LocationStore:
-    """The table `name` of this process, opened from the modparams on first use."""
+    """The table `name` of this process, opened from the modparams on first use.
+
+    A database that cannot be opened here, in the middle of serving, leaves the table in
+    memory (logged as an error) rather than failing every request that needs it.
+    """
+    _configure()
+    try:
+        return TABLES.get(name)
+    except StoreError as exc:
+        log.error("usrloc table `%s` kept in memory only: %s", name, exc)
+        TABLES.install(name, MemoryStore(name))
+        return TABLES.get(name)
+
+
+def _configure() -> None:
     if not TABLES.configured:
         settings = settings_from_modparams()
         TABLES.configure(lambda table: open_store(settings, table))
         TABLES.timer_interval = max(1, modparam_int("usrloc", "timer_interval"))
-    return TABLES.get(name)
 
 
 def aor_key(text: str) -> str | None:

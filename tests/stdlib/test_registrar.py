@@ -10,7 +10,7 @@ import pytest
 
 from runtime.api import Branch, RouteKind
 from runtime.sip import parse_name_addr
-from runtime.usrloc import TABLES, EventValue, MemoryStore, SqliteStore
+from runtime.usrloc import TABLES, EventValue, MemoryStore, SqliteStore, StoreError
 from stdlib import registrar, usrloc
 from stdlib._modules import set_modparam
 from stdlib.registrar import (
@@ -462,5 +462,19 @@ def test_sqlite_table_from_modparams_survives_a_restart(tmp_path: Path) -> None:
         assert lookup(ctx, "location") == 1
         assert ctx.ruri == "sip:alice@203.0.113.10"
         assert [(b.uri, b.q) for b in ctx.branches] == [("sip:alice@203.0.113.9", 300)]
+    finally:
+        TABLES.reset()
+
+
+def test_an_unusable_database_fails_open_tables_but_not_the_requests(tmp_path: Path) -> None:
+    TABLES.reset()
+    try:
+        set_modparam("usrloc", "working_mode_preset", "single-instance-sql-write-back")
+        set_modparam("usrloc", "db_url", f"sqlite://{tmp_path}/missing-dir/location.db")
+        with pytest.raises(StoreError):
+            usrloc.open_tables("location")
+        rc, services = do_save(register("<sip:alice@203.0.113.9>"))
+        assert rc == 1 and services.replies == [(200, "OK")]
+        assert isinstance(TABLES.get("location"), MemoryStore)
     finally:
         TABLES.reset()
