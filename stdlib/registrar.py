@@ -263,7 +263,7 @@ def _apply_register(
         _write(store, deletes=current)
         return _reply_headers(ctx, options, [], shared)
     if entries:
-        deletes, updates, inserts = _plan(ctx, msg, entries, current, options, shared)
+        deletes, updates, inserts = _plan(msg, entries, current, options, shared)
         deletes += _over_the_limit(current, deletes, updates, inserts, options)
         _write(store, deletes=deletes, updates=updates, inserts=inserts)
     return _reply_headers(ctx, options, store.lookup(shared.key, now), shared)
@@ -398,7 +398,6 @@ def _avp_name(spec: str | None) -> str | None:
 
 
 def _plan(
-    ctx: Ctx,
     msg: Request,
     entries: Sequence[NameAddr],
     current: list[Contact],
