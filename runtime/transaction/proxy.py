@@ -39,8 +39,7 @@ relayed yet); a 2xx that crossed the CANCEL is still forwarded.
 from __future__ import annotations
 
 import enum
-import itertools
-import secrets
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -77,10 +76,6 @@ from runtime.transaction.wire import trying_bytes, with_top_via
 if TYPE_CHECKING:
     from runtime.transaction.table import TransactionTable
 
-# Branch ids: cookie, a per-process random part (so peers cannot forge responses to
-# branches they did not see), a per-transaction counter, and the branch number.
-_PROCESS_PART = secrets.token_hex(4)
-_transaction_numbers = itertools.count(1)
 
 # In the 4xx class, responses that help the caller retry (§16.7 step 6).
 _RETRY_INFO = frozenset({401, 407, 415, 420, 484})
@@ -255,7 +250,9 @@ class ProxyTransaction:
     def new_branch_id(self) -> str:
         """A fresh RFC 3261 branch id for a Via the owner adds itself."""
         if not self._id_prefix:
-            self._id_prefix = f"z9hG4bK{_PROCESS_PART}{next(_transaction_numbers):x}."
+            # 48 random bits per transaction: a peer that saw one branch cannot guess
+            # another's, to forge responses to it (a counter would let it)
+            self._id_prefix = f"z9hG4bK{os.urandom(6).hex()}."
         self._ids += 1
         return f"{self._id_prefix}{self._ids}"
 

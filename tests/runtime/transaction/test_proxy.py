@@ -648,3 +648,13 @@ def test_a_dropped_provisional_still_lets_the_cancel_go() -> None:
     net.take()
     net.receive(answer(leg, 180))  # dropped by the route, yet the callee is ringing
     assert net.labels() == [("CANCEL", A)]
+
+
+def test_branch_ids_are_unique_and_unrelated_across_transactions() -> None:
+    net = Harness()
+    first = net.create(request(branch="z9hG4bKone"))
+    second = net.create(request(branch="z9hG4bKtwo"))
+    ids = [first.new_branch_id(), first.new_branch_id(), second.new_branch_id()]
+    assert len(set(ids)) == 3 and all(i.startswith("z9hG4bK") for i in ids)
+    assert ids[0].rsplit(".", 1)[0] == ids[1].rsplit(".", 1)[0]  # one transaction, one prefix
+    assert ids[0].rsplit(".", 1)[0] != ids[2].rsplit(".", 1)[0]
