@@ -174,9 +174,6 @@ class TimerSettings:
 
 DEFAULT_SETTINGS = TimerSettings()
 
-_UNRELIABLE = frozenset({"udp", "UDP"})
-
-
 def is_reliable(transport: str) -> bool:
     """TCP, TLS, SCTP, WS are reliable: no retransmission timers, no wait states."""
-    return transport not in _UNRELIABLE and transport.lower() != "udp"
+    return transport != "udp" and transport.lower() != "udp"

@@ -170,7 +170,7 @@ class TransactionLayer:
             settings or self.settings,
             key,
             old_key,
-            to_tag(request),
+            to_tag(request) if old_key is not None else "",  # only RFC 2543 matching reads it
         )
         return transaction, transaction.start()
 

@@ -6,11 +6,15 @@ an assertion: they depend on the interpreter and on the messages.
 
 from __future__ import annotations
 
+import enum
 import gc
+import sys
 import tracemalloc
+import types
+from collections import Counter
 from collections.abc import Callable
 
-from runtime.transaction import ProxyTransaction
+from runtime.transaction import ProxyTransaction, TimerSettings, TransactionTable
 from tests.runtime.transaction.helpers import Harness, answer, request
 
 COUNT = 200
@@ -68,6 +72,61 @@ def _measure(then: Then) -> tuple[Harness, float, float]:
     retained = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
     objects = (len(gc.get_objects()) - objects_before) / COUNT
     return net, retained / COUNT, objects
+
+
+# shared by every transaction, or scalars too small to matter
+_SHARED = (
+    type,
+    types.ModuleType,
+    types.FunctionType,
+    enum.Enum,
+    TimerSettings,
+    TransactionTable,
+    bool,
+    int,
+    float,
+)
+
+
+def owned_objects(transaction: ProxyTransaction) -> Counter[str]:
+    """Objects reachable from `transaction` that no other transaction shares, by type.
+
+    Shared things (the table, the settings, classes, enum members) and numbers are
+    left out; `bytes`/`str` count once per object.
+    """
+    seen: set[int] = set()
+    counts: Counter[str] = Counter()
+    sizes = 0
+    todo: list[object] = [transaction]
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen or isinstance(obj, _SHARED) or obj is None:
+            continue
+        if isinstance(obj, ProxyTransaction) and obj is not transaction:
+            continue
+        seen.add(id(obj))
+        counts[type(obj).__name__] += 1
+        sizes += sys.getsizeof(obj)
+        todo.extend(gc.get_referents(obj))
+    counts["(bytes by getsizeof)"] = sizes
+    return counts
+
+
+def test_objects_per_transaction() -> None:
+    net = Harness()
+    _calls(net, 1, _ringing)
+    [ringing] = set(net.layer.table.by_key.values())
+    pending = owned_objects(ringing)
+    for name in ("ProxyTransaction", "ServerInviteTransaction", "ProxyBranch",
+                 "ClientInviteTransaction", "Request"):
+        assert pending[name] == 1, (name, pending)
+    assert pending["Response"] == 0  # provisionals are kept as the bytes sent
+    net = Harness()
+    _calls(net, 1, _rejected)
+    [confirmed] = set(net.layer.table.by_key.values())
+    completed = owned_objects(confirmed)
+    assert completed["Response"] == 0  # released once the final went upstream
+    print(f"\nringing: {dict(pending)}\nconfirmed: {dict(completed)}")
 
 
 def _live_transactions() -> int:
