@@ -187,8 +187,8 @@ class CodeGenerator:
             self.w.emit("")
             self.w.emit("")
         self.body_text = "\n".join(body.lines) + "\n".join(self.const_lines)
-        head = self._header()
         tail = self._tail()
+        head = self._header()
         text = "\n".join([*head, *self.const_lines, "", "", *body.lines, *tail]) + "\n"
         return Generated(text, {k: r.func for k, r in self.routes.items()})
 
@@ -312,7 +312,20 @@ class CodeGenerator:
             args.append(f"{label}={func}")
         if timers:
             args.append(f"timers=[{', '.join(timers)}]")
+        prepare: list[str] = []
+        tables = self._location_tables()
+        if tables:
+            self.stdlib_modules.add("stdlib.usrloc")
+            prepare = [
+                "def _prepare() -> None:",
+                '    """Open the location tables now: a bad db_url fails the start (exit 3)."""',
+                f"    usrloc.open_tables({', '.join(repr(t) for t in tables)})",
+                "",
+                "",
+            ]
+            args.append("prepare=[_prepare]")
         return [
+            *prepare,
             f"ROUTES = RouteTable({', '.join(args)})",
             "",
             'if __name__ == "__main__":',
@@ -320,6 +333,19 @@ class CodeGenerator:
         ]
 
     # ------------------------------------------------------------------ helpers
+
+    def _location_tables(self) -> list[str]:
+        """The usrloc tables the registrar functions of the script name (`save("location")`)."""
+        tables: set[str] = set()
+        for node in iter_nodes(self.script):
+            if isinstance(node, ast.Call):
+                spec = REGISTRY.get(node.name)
+                if spec is None or spec.module != "registrar" or not node.args:
+                    continue
+                first = node.args[0]
+                if isinstance(first, ast.StringLit) and first.value and "$" not in first.value:
+                    tables.add(first.value)
+        return sorted(tables)
 
     def _const(self, expr: str, prefix: str) -> str:
         name = self.constants.get(expr)

@@ -29,6 +29,7 @@ from runtime.transport.layer import BindError, Transports
 from runtime.transport.socketinfo import ListenSpecError, SocketInfo, parse_listen
 from runtime.transport.source import Source
 from runtime.transport.stats import TransportStats
+from runtime.usrloc import TABLES as LOCATION
 
 log = logging.getLogger("sipc.server")
 
@@ -56,6 +57,10 @@ class ServerOptions:
     aliases: tuple[str, ...] = ()
 
 
+class StartupError(Exception):
+    """The script's preparation failed (a database that cannot be opened...)."""
+
+
 class Server:
     """One process's proxy: transports, pipeline, timers; started and stopped in a loop."""
 
@@ -72,7 +77,13 @@ class Server:
         self._timers: dict[str, asyncio.TimerHandle] = {}  # the next tick of each timer
 
     async def start(self, sockets: Sequence[SocketInfo]) -> list[SocketInfo]:
-        """Bind every socket (raises `BindError`), then run the startup route."""
+        """Prepare the script (raises `StartupError`), bind every socket (raises
+        `BindError`), then run the startup route and arm the timers."""
+        for prepare in self.routes.prepare:
+            try:
+                prepare()
+            except Exception as exc:
+                raise StartupError(f"{type(exc).__name__}: {exc}") from exc
         self.sockets = await self.transports.bind(sockets)
         self.pipeline.attach(self.transports)
         for alias in self.options.aliases:
@@ -82,6 +93,7 @@ class Server:
             self._run_without_message(self.routes.startup, RouteKind.STARTUP, "startup_route")
         for timer in self.routes.timers:
             self._arm(timer)
+        self._arm_location_expiry()
         log.info("listening on %s", ", ".join(info.name for info in self.sockets))
         return self.sockets
 
@@ -104,6 +116,21 @@ class Server:
 
         self._timers[timer.name] = loop.call_later(timer.interval, tick)
 
+    def _arm_location_expiry(self) -> None:
+        """usrloc's timer: purge expired bindings every `timer_interval` seconds."""
+        loop = asyncio.get_running_loop()
+
+        def tick() -> None:
+            if self._stopping.is_set():
+                return
+            self._timers["usrloc"] = loop.call_later(LOCATION.timer_interval, tick)
+            try:
+                LOCATION.expire()
+            except Exception:
+                log.exception("usrloc expiry failed")
+
+        self._timers["usrloc"] = loop.call_later(LOCATION.timer_interval, tick)
+
     def request_stop(self) -> None:
         self._stopping.set()
 
@@ -123,6 +150,7 @@ class Server:
             for task in pending:
                 task.cancel()
         self.transports.close()
+        LOCATION.close()
         await asyncio.sleep(0)  # let transports run their close callbacks
         log.info("stopped: %s", self.stats.summary())
         if self.options.stats_file:
@@ -136,6 +164,9 @@ async def _serve(routes: RouteTable, sockets: list[SocketInfo], options: ServerO
         await server.start(sockets)
     except BindError as exc:
         print(f"sipc: {exc.strerror}", file=sys.stderr)
+        return EXIT_STARTUP_FAILURE
+    except StartupError as exc:
+        print(f"sipc: cannot start: {exc}", file=sys.stderr)
         return EXIT_STARTUP_FAILURE
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -79,6 +79,9 @@ class RouteTable:
     startup: RouteFn | None = None
     timers: list[TimerRoute] = field(default_factory=list)
     events: dict[str, RouteFn] = field(default_factory=dict)
+    # Run once before the sockets are bound (open databases...); an exception in one
+    # is a start-up failure (exit 3), as a socket that cannot be bound is.
+    prepare: list[Callable[[], None]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
