@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from compiler import ast
 from compiler.check.functions import show_arg
@@ -21,6 +21,8 @@ from compiler.diagnostics import Diagnostic, make
 # C's precedence, tightest highest: what a reader expects.
 C_RANK = {"*": 5, "/": 5, "%": 5, "+": 4, "-": 4, "<<": 3, ">>": 3, "&": 2, "^": 1, "|": 0}
 LOGIC_RANK = {"&&": 1, "||": 0}
+# Longer chains are machine-made; rewriting them with parentheses would help no one.
+MAX_CHAIN = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +59,7 @@ def _check_chain(
     operands: list[Any] = []
     ops: list[str] = []
     actual = _flatten(root, cls, operands, ops)
-    if len({ranks[op] for op in ops}) < 2:
+    if len({ranks[op] for op in ops}) < 2 or len(ops) > MAX_CHAIN:
         return []
     expected = _c_parse(ops, ranks)
     texts = [show(o) for o in operands]
@@ -91,14 +93,22 @@ def _check_chain(
 
 
 def _flatten(node: Any, cls: type, operands: list[Any], ops: list[str]) -> _Tree | int:
-    if type(node) is not cls:
-        operands.append(node)
-        return len(operands) - 1
-    chain = cast(ast.BinOp | ast.Logic, node)
-    left = _flatten(chain.left, cls, operands, ops)
-    ops.append(chain.op)
-    right = _flatten(chain.right, cls, operands, ops)
-    return _Tree(chain.op, left, right)
+    """The chain's operands and operators in written order, and the tree OpenSIPS built.
+
+    The left spine is walked in a loop (chains can be long); a right child of the same
+    class is one precedence level deeper, so that recursion stays shallow.
+    """
+    spine: list[Any] = []
+    cur: Any = node
+    while isinstance(cur, ast.BinOp | ast.Logic) and type(cur) is cls:
+        spine.append(cur)
+        cur = cur.left
+    operands.append(cur)
+    tree: _Tree | int = len(operands) - 1
+    for link in reversed(spine):
+        ops.append(link.op)
+        tree = _Tree(link.op, tree, _flatten(link.right, cls, operands, ops))
+    return tree
 
 
 def _c_parse(ops: list[str], ranks: dict[str, int]) -> _Tree | int:
@@ -138,6 +148,15 @@ def _render(tree: _Tree | int, texts: list[str], ranks: dict[str, int]) -> str:
 
 def show(node: Any) -> str:
     """A node as the script would write it (for messages; not a formatter)."""
+    if isinstance(node, ast.BinOp | ast.Logic):
+        spine: list[ast.BinOp | ast.Logic] = []
+        while isinstance(node, ast.BinOp | ast.Logic):  # a loop: chains can be long
+            spine.append(node)
+            node = node.left
+        text = show(node)
+        for link in reversed(spine):
+            text = f"{text} {link.op} {show(link.right)}"
+        return text
     printer = _PRINTERS.get(type(node))
     return printer(node) if printer is not None else "..."
 
@@ -158,10 +177,8 @@ _PRINTERS: dict[type, Callable[[Any], str]] = {
     ast.Null: lambda n: "NULL",
     ast.IpLiteral: lambda n: n.text,
     ast.Paren: lambda n: f"({show(n.inner)})",
-    ast.BinOp: lambda n: f"{show(n.left)} {n.op} {show(n.right)}",
     ast.BitNot: lambda n: f"~{show(n.operand)}",
     ast.Compare: lambda n: f"{show(n.left)} {n.op} {show(n.right)}",
-    ast.Logic: lambda n: f"{show(n.left)} {n.op} {show(n.right)}",
     ast.Not: lambda n: f"!{show(n.operand)}",
     ast.ArithTest: lambda n: f"[{show(n.expr)}]",
     ast.Call: _show_call,

@@ -48,9 +48,10 @@ def check(script: ast.Script) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for route in graph.routes.values():
         env = envs.get(id(route), {})
+        cache: dict[int, Shape | None] = {}
         for node in iter_nodes(route.body):
             if isinstance(node, ast.BinOp):
-                found = _check_binop(node, env)
+                found = _check_binop(node, env, cache)
             elif isinstance(node, ast.Compare):
                 found = _check_compare(node, env)
             elif isinstance(node, ast.Switch):
@@ -135,28 +136,41 @@ def _is_str(expr: Any) -> bool:
     return isinstance(expr, ast.StringLit)
 
 
-def shape_of(expr: Any, env: Env) -> Shape | None:
-    """What is certain about the value of `expr`, or None when it may be either."""
+def shape_of(expr: Any, env: Env, cache: dict[int, Shape | None] | None = None) -> Shape | None:
+    """What is certain about the value of `expr`, or None when it may be either.
+
+    `cache` keeps the shapes of operator nodes already seen, so checking every node of a
+    long chain stays linear; the chain's left spine is walked in a loop, not recursively.
+    """
     if isinstance(expr, ast.Number):
         return Shape("literal", True)
     if isinstance(expr, ast.StringLit):
         return Shape("str", True)
     if isinstance(expr, ast.Paren):
-        return shape_of(expr.inner, env)
+        return shape_of(expr.inner, env, cache)
     if isinstance(expr, ast.PVar):
         return _pvar_shape(expr, env)
-    if isinstance(expr, ast.BinOp):
-        left = shape_of(expr.left, env)
-        right = shape_of(expr.right, env)
-        if left is None or right is None:
-            return None
-        declared = left.declared and right.declared
-        if expr.op == "+" and left.kind == "str":
-            return Shape("str", declared)
-        return Shape("int", declared)
     if isinstance(expr, ast.BitNot | ast.Compare | ast.Call | ast.RouteCall):
         return Shape("int", True)  # an action's value is its return code
-    return None
+    if not isinstance(expr, ast.BinOp):
+        return None
+    cache = {} if cache is None else cache
+    spine: list[ast.BinOp] = []
+    node: Any = expr
+    while isinstance(node, ast.BinOp) and id(node) not in cache:
+        spine.append(node)
+        node = node.left
+    shape = cache[id(node)] if isinstance(node, ast.BinOp) else shape_of(node, env, cache)
+    for link in reversed(spine):
+        right = shape_of(link.right, env, cache)
+        if shape is None or right is None:
+            shape = None
+        elif link.op == "+" and shape.kind == "str":
+            shape = Shape("str", shape.declared and right.declared)
+        else:
+            shape = Shape("int", shape.declared and right.declared)
+        cache[id(link)] = shape
+    return shape
 
 
 def _pvar_shape(pv: ast.PVar, env: Env) -> Shape | None:
@@ -189,9 +203,9 @@ def _why(shape: Shape, expr: Any) -> str:
     return f" (`{show(expr)}` is only ever assigned {'strings' if shape.kind == 'str' else 'integers'})"
 
 
-def _check_binop(node: ast.BinOp, env: Env) -> list[Diagnostic]:
-    left = shape_of(node.left, env)
-    right = shape_of(node.right, env)
+def _check_binop(node: ast.BinOp, env: Env, cache: dict[int, Shape | None]) -> list[Diagnostic]:
+    left = shape_of(node.left, env, cache)
+    right = shape_of(node.right, env, cache)
     if left is None or right is None:
         return []
     severity = "error" if _severity(left, right) == "error" else "warning"

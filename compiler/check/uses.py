@@ -1,10 +1,15 @@
 """Use before set: a `$var` read on a path where nothing has assigned it yet in this run.
 
-A forward "definitely assigned" analysis over the statements of each top route, entering
-`route()` callees with the caller's state (so a callee's assignments count after the call)
-and continuing into `async()` resume routes, where sipc keeps the `$var`s. Loops are taken
-zero or one time. A function output (`pv_printf($var(x), ...)`, or any variable handed to a
-function whose parameters sipc does not know) counts as an assignment.
+A forward "definitely assigned" analysis over the statements of each route. Assignments
+only add to the state and paths meet by intersection, so a route's effect on its caller is
+one set, its summary: what every normal return of it has assigned (a greatest fixpoint,
+so a route that only ever calls itself back never returns). A callee's summary is added
+after each `route()` call.
+For each top route, the state each reached route is entered with is the intersection over
+its call sites in that run, found by a worklist; a last walk reports the reads. `async()`
+resume routes continue with the caller's state, since sipc keeps the `$var`s across the
+wait. Loops are taken zero or one time. A function output (`pv_printf($var(x), ...)`, or
+any variable handed to a function whose parameters sipc does not know) is an assignment.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ from typing import Any
 
 from compiler import ast
 from compiler.check import callgraph
-from compiler.check.types import assignments
 from compiler.check.walk import iter_nodes, string_pvars
 from compiler.diagnostics import Diagnostic, Note, make
 from stdlib import REGISTRY, ParamKind
@@ -48,45 +52,88 @@ class _Flow:
         self.reported_names: set[str] = set()
         self.top: callgraph.Top | None = None
         self.chain: tuple[str, ...] = ()
-        self.stack: list[int] = []
         self.returns: list[list[State]] = []
         self.breaks: list[list[State]] = []
-        self.memo: dict[tuple[int, State], State | None] = {}
+        self.summaries: dict[int, State | None] | None = None
+        self.entries: dict[int, State] | None = None
+        """While propagating a top route's run: the state each reached route starts with."""
+        self.pending: list[ast.RouteDef] = []
+        self.reporting = False
 
     def run_top(self, top: callgraph.Top) -> None:
         self.top = top
         self.reported_names = set()
-        self.memo = {}
-        self.chain = ()
-        self.route(top.route, frozenset())
+        self.entries = {id(top.route): frozenset()}
+        self.pending = [top.route]
+        routes = {id(top.route): top.route}
+        while self.pending:
+            route = self.pending.pop()
+            routes[id(route)] = route
+            self.body(route, self.entries[id(route)])
+        entries, self.entries = self.entries, None
+        chains = self.graph.reach(top.route)
+        self.reporting = True
+        for route_id, state in entries.items():
+            self.chain = chains[route_id][1] if route_id in chains else (routes[route_id].title,)
+            self.body(routes[route_id], state)
+        self.reporting = False
 
     # ------------------------------------------------------------------ routes
 
-    def route(self, route: ast.RouteDef, state: State) -> State | None:
-        key = (id(route), state)
-        if key in self.memo:
-            return self.memo[key]
-        if id(route) in self.stack:  # recursion: assume it may assign what it assigns
-            return state | self.may_assign(route)
-        saved_chain = self.chain
-        self.chain = (*self.chain, route.title)
-        self.stack.append(id(route))
+    def body(self, route: ast.RouteDef, state: State) -> State | None:
+        """Walk one route body from `state`; the state after it returns, None if it never does."""
         self.returns.append([])
         self.breaks.append([])  # a stray `break` ends nothing past its route
         end = self.stmts(route.body.body, state)
         returned = self.returns.pop()
         self.breaks.pop()
-        self.stack.pop()
-        self.chain = saved_chain
-        result = _join([*returned, end])
-        self.memo[key] = result
-        return result
+        return _join([*returned, end])
 
-    def may_assign(self, route: ast.RouteDef) -> State:
-        names: set[str] = set()
-        for member, _chain in self.graph.reach(route).values():
-            names.update(assignments(member))
-        return frozenset(names)
+    def enter(self, route: ast.RouteDef, state: State) -> State | None:
+        """A call of `route` from `state`: note how it is entered, add what it assigns."""
+        if self.entries is not None:
+            old = self.entries.get(id(route))
+            new = state if old is None else old & state
+            if new != old:
+                self.entries[id(route)] = new
+                self.pending.append(route)
+        summary = self.summary(route)
+        return None if summary is None else state | summary
+
+    def summary(self, route: ast.RouteDef) -> State | None:
+        if self.summaries is None:
+            self.summaries = self.summarize()
+        return self.summaries.get(id(route))
+
+    def summarize(self) -> dict[int, State | None]:
+        """Every route's summary, by a worklist from "never returns" down to the fixpoint.
+
+        Iterative, not recursive, so a long chain of `route()` calls cannot exhaust the
+        stack; callees are done first so most routes are walked once.
+        """
+        routes = list(self.graph.routes.values())
+        callers: dict[int, list[ast.RouteDef]] = {id(r): [] for r in routes}
+        for r in routes:
+            for edge in self.graph.callees(r):
+                if edge.how == "route":
+                    callers[id(edge.target)].append(r)
+        self.summaries = {id(r): None for r in routes}
+        queue = _post_order(self.graph, routes)
+        queued = {id(r) for r in queue}
+        saved = (self.entries, self.reporting)
+        self.entries, self.reporting = None, False
+        while queue:
+            route = queue.pop(0)
+            queued.discard(id(route))
+            result = self.body(route, frozenset())
+            if result != self.summaries[id(route)]:
+                self.summaries[id(route)] = result
+                for caller in callers[id(route)]:
+                    if id(caller) not in queued:
+                        queued.add(id(caller))
+                        queue.append(caller)
+        self.entries, self.reporting = saved
+        return self.summaries
 
     # ------------------------------------------------------------------ statements
 
@@ -111,13 +158,13 @@ class _Flow:
             if isinstance(stmt.target, ast.RouteName):
                 target = self.graph.named(stmt.target.name)
                 if target is not None and "$" not in stmt.target.name:
-                    return self.route(target, state)
+                    return self.enter(target, state)
             return state
         if isinstance(stmt, ast.Async):
             state = self.call(stmt.call, state)
             resume = self.graph.named(stmt.resume.name)
             if resume is not None:
-                self.route(resume, state)
+                self.enter(resume, state)
             return None
         if isinstance(stmt, ast.Launch):
             state = self.call(stmt.call, state)
@@ -196,9 +243,14 @@ class _Flow:
 
     def cond(self, cond: Any, state: State) -> State:
         if isinstance(cond, ast.Logic):
-            left = self.cond(cond.left, state)
-            self.cond(cond.right, left)
-            return left  # the right side may not run
+            spine: list[ast.Logic] = []
+            while isinstance(cond, ast.Logic):  # a loop: conditions can be long
+                spine.append(cond)
+                cond = cond.left
+            first = self.cond(cond, state)
+            for link in reversed(spine):
+                self.cond(link.right, first)
+            return first  # what follows the first operand may not run
         if isinstance(cond, ast.Not):
             return self.cond(cond.operand, state)
         if isinstance(cond, ast.Paren):
@@ -211,7 +263,16 @@ class _Flow:
         if isinstance(expr, ast.PVar):
             self.read(expr, state)
             return state
-        if isinstance(expr, ast.BinOp | ast.Compare):
+        if isinstance(expr, ast.BinOp):
+            spine: list[ast.BinOp] = []
+            while isinstance(expr, ast.BinOp):  # a loop: operator chains can be long
+                spine.append(expr)
+                expr = expr.left
+            state = self.expr(expr, state)
+            for link in reversed(spine):
+                state = self.expr(link.right, state)
+            return state
+        if isinstance(expr, ast.Compare):
             return self.expr(expr.right, self.expr(expr.left, state))
         if isinstance(expr, ast.BitNot):
             return self.expr(expr.operand, state)
@@ -241,6 +302,8 @@ class _Flow:
         for node in iter_nodes(pv):
             if node is not pv and isinstance(node, ast.PVar):
                 self.read(node, state)
+        if not self.reporting:
+            return
         if pv.name != "var" or not isinstance(pv.inner, str) or pv.inner in state:
             return
         if pv.inner in self.reported_names or id(pv) in self.reported_sites:
@@ -262,6 +325,29 @@ class _Flow:
                 notes=notes,
             )
         )
+
+
+def _post_order(graph: callgraph.RouteGraph, routes: list[ast.RouteDef]) -> list[ast.RouteDef]:
+    """Routes with the ones they call before them (cycles cut anywhere)."""
+    order: list[ast.RouteDef] = []
+    seen: set[int] = set()
+    for root in routes:
+        if id(root) in seen:
+            continue
+        seen.add(id(root))
+        stack: list[tuple[ast.RouteDef, int]] = [(root, 0)]
+        while stack:
+            route, index = stack.pop()
+            edges = graph.callees(route)
+            if index < len(edges):
+                stack.append((route, index + 1))
+                target = edges[index].target
+                if id(target) not in seen:
+                    seen.add(id(target))
+                    stack.append((target, 0))
+            else:
+                order.append(route)
+    return order
 
 
 def _single_var(s: ast.StringLit) -> ast.PVar | None:

@@ -158,3 +158,16 @@ def test_recursive_routes_terminate() -> None:
     )
     codes = [d.code for d in analyze("case.cfg", text=text).diagnostics]
     assert codes == ["use-before-set"]
+
+
+def test_long_operator_chains_are_checked_without_recursion() -> None:
+    terms = 1500  # beyond the interpreter's default recursion limit
+    text = (
+        "route {\n    $var(x) = "
+        + " + ".join(["1"] * terms)
+        + " * $rU;\n    if ("
+        + " && ".join(["$var(x) == 1"] * terms)
+        + " || $var(q)) exit;\n}\n"
+    )
+    codes = sorted(d.code for d in analyze("case.cfg", text=text).diagnostics)
+    assert codes == ["type-mismatch", "use-before-set"]
