@@ -42,7 +42,7 @@ lint: venv
 	$(BIN)/mypy --strict
 
 bench: venv
-	$(BIN)/python -m bench
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,158 @@
+"""`make bench`: sipc against Kamailio (and OpenSIPS when built) on the bench anchor scripts.
+
+Every proxy runs the same anchors through ../shared/bench/run-proxy.sh (sipc runs the very
+OpenSIPS scripts), and SIPp drives the same load with ../shared/bench/sipp-load.sh, in one
+invocation, so the figures compare. Output: one markdown table of proxy CPU per call
+(µs, all of the proxy's processes) with the ratio to Kamailio measured in the same run and
+to OpenSIPS's figure from ../shared/bench/RESULTS.md on this kind of machine.
+
+    .venv/bin/python bench/run.py                          # all anchors, 1000 calls/s, 10 s
+    .venv/bin/python bench/run.py --anchors stateless --rate 2000 --secs 5
+    .venv/bin/python bench/run.py --sweep stateful          # max clean calls/s, one worker
+
+Never a test: timings vary with the machine's load; run it by hand and read the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT.parent / "shared" / "bench"
+# (anchor, SIPp mode) -> OpenSIPS 3.6.8 proxy µs per call at 1000/s, one worker (RESULTS.md)
+OPENSIPS_US = {
+    ("stateless", "call"): 113.0,
+    ("stateful", "call"): 196.0,
+    ("registrar", "lookup"): 186.0,
+    ("registrar", "register"): 38.0,
+}
+LOADS = [
+    ("stateless", "call"),
+    ("stateful", "call"),
+    ("registrar", "lookup"),
+    ("registrar", "register"),
+]
+
+
+@dataclass
+class Result:
+    proxy: str
+    anchor: str
+    mode: str
+    attempted: int
+    successful: int
+    failed: int
+    achieved: float
+    us_per_call: float
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    sipc = ROOT / ".venv" / "bin" / "sipc"
+    env.setdefault("SIPC_BIN", str(sipc if sipc.exists() else shutil.which("sipc") or "sipc"))
+    return env
+
+
+def available_proxies() -> list[str]:
+    proxies = ["sipc"]
+    if shutil.which("kamailio"):
+        proxies.append("kamailio")
+    if os.environ.get("OPENSIPS_BIN") or shutil.which("opensips"):
+        proxies.append("opensips")
+    return proxies
+
+
+def run_one(proxy: str, anchor: str, mode: str, rate: int, secs: int, port: int) -> Result | str:
+    env = _env()
+    start = subprocess.run(
+        ["bash", str(BENCH / "run-proxy.sh"), "start", proxy, anchor, "-l", f"127.0.0.1:{port}", "-w", "1"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    if start.returncode != 0:
+        return f"{proxy} {anchor}: did not start: {(start.stderr or start.stdout).strip()[-300:]}"
+    pid = start.stdout.strip().splitlines()[-1]
+    try:
+        load = subprocess.run(
+            ["bash", str(BENCH / "sipp-load.sh"), "-p", f"127.0.0.1:{port}", "-P", pid,
+             "-m", mode, "-r", str(rate), "-t", str(secs), "-q"],
+            capture_output=True, text=True, env=env, timeout=secs + 120, check=False,
+        )  # fmt: skip
+    finally:
+        subprocess.run(["bash", str(BENCH / "run-proxy.sh"), "stop", pid],
+                       capture_output=True, env=env, timeout=60, check=False)  # fmt: skip
+    line = next((ln for ln in load.stdout.splitlines() if ln.startswith("RESULT")), None)
+    if line is None:
+        return f"{proxy} {anchor} {mode}: no RESULT line: {(load.stderr or load.stdout).strip()[-300:]}"
+    f = line.split("\t")
+    return Result(proxy, anchor, mode, int(f[4]), int(f[5]), int(f[6]), float(f[8]), float(f[10]))
+
+
+def table(results: list[Result], rate: int) -> str:
+    out = [
+        f"| anchor | load | proxy | calls ok / attempted | failed | achieved /s | proxy µs/call @{rate}/s "
+        "| × Kamailio (same run) | × OpenSIPS (RESULTS.md) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    kam = {(r.anchor, r.mode): r.us_per_call for r in results if r.proxy == "kamailio"}
+    for r in results:
+        k = kam.get((r.anchor, r.mode))
+        o = OPENSIPS_US.get((r.anchor, r.mode))
+        vs_kam = f"{r.us_per_call / k:.2f}" if k and r.proxy != "kamailio" else "–"
+        vs_os = f"{r.us_per_call / o:.2f}" if o else "–"
+        out.append(
+            f"| {r.anchor} | {r.mode} | {r.proxy} | {r.successful} / {r.attempted} | {r.failed} "
+            f"| {r.achieved:.0f} | {r.us_per_call:.0f} | {vs_kam} | {vs_os} |"
+        )
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--anchors", default="stateless,stateful,registrar")
+    parser.add_argument("--proxies", default=",".join(available_proxies()))
+    parser.add_argument("--rate", type=int, default=1000)
+    parser.add_argument("--secs", type=int, default=10)
+    parser.add_argument("--port", type=int, default=15060)
+    parser.add_argument("--sweep", metavar="ANCHOR", help="run sweep.sh for sipc on ANCHOR instead")
+    args = parser.parse_args(argv)
+    if not (BENCH / "run-proxy.sh").is_file():
+        print(f"bench: {BENCH} is absent (the shared bench harness)", file=sys.stderr)
+        return 2
+    if shutil.which("sipp") is None:
+        print("bench: sipp is not installed (apt-get install sip-tester)", file=sys.stderr)
+        return 2
+    if args.sweep:
+        mode = "call" if args.sweep != "registrar" else "lookup"
+        return subprocess.run(
+            ["bash", str(BENCH / "sweep.sh"), "sipc", args.sweep, mode, "1", "500", "1000", "2000", "4000"],
+            env=_env(), check=False,
+        ).returncode  # fmt: skip
+    anchors = set(args.anchors.split(","))
+    results: list[Result] = []
+    for anchor, mode in LOADS:
+        if anchor not in anchors:
+            continue
+        for proxy in args.proxies.split(","):
+            got = run_one(proxy, anchor, mode, args.rate, args.secs, args.port)
+            if isinstance(got, str):
+                print(f"bench: {got}", file=sys.stderr)
+            else:
+                results.append(got)
+                print(
+                    f"bench: {proxy} {anchor} {mode}: {got.us_per_call:.0f} µs/call",
+                    file=sys.stderr,
+                )
+    print(table(results, args.rate))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
