@@ -16,7 +16,7 @@ from compiler import ast
 from compiler.check import callgraph
 from compiler.check.precedence import show
 from compiler.check.walk import iter_nodes
-from compiler.diagnostics import Diagnostic, make
+from compiler.diagnostics import Diagnostic, Severity, make
 from runtime.core.pvspec import lookup_pv, lookup_transform
 from stdlib import REGISTRY, ParamKind
 
@@ -193,7 +193,8 @@ def _pvar_shape(pv: ast.PVar, env: Env) -> Shape | None:
 # ---------------------------------------------------------------------------- checks
 
 
-def _severity(*shapes: Shape) -> str:
+def _severity(*shapes: Shape) -> Severity:
+    """An error where OpenSIPS surely fails; a warning where a `$var`'s type was inferred."""
     return "error" if all(s.declared for s in shapes) else "warning"
 
 
@@ -208,7 +209,7 @@ def _check_binop(node: ast.BinOp, env: Env, cache: dict[int, Shape | None]) -> l
     right = shape_of(node.right, env, cache)
     if left is None or right is None:
         return []
-    severity = "error" if _severity(left, right) == "error" else "warning"
+    severity = _severity(left, right)
     lt, rt = show(node.left), show(node.right)
     if node.op == "+" and left.kind == "str" and right.kind == "literal":
         return [
@@ -218,7 +219,7 @@ def _check_binop(node: ast.BinOp, env: Env, cache: dict[int, Shape | None]) -> l
                 f"`{lt} + {rt}` adds a number literal to a string, which fails in OpenSIPS"
                 + _why(left, node.left),
                 help=f'a number literal has no string form: write `{lt} + "{rt}"`',
-                severity="error" if severity == "error" else "warning",
+                severity=severity,
             )
         ]
     if node.op in ("+", *_BITWISE) and left.is_int and right.kind == "str":
@@ -229,7 +230,7 @@ def _check_binop(node: ast.BinOp, env: Env, cache: dict[int, Shape | None]) -> l
                 f"`{lt} {node.op} {rt}`: an integer on the left needs an integer on the right"
                 + _why(right, node.right),
                 help='to build a string, start with one: `"" + ...`, or convert with `{s.int}`',
-                severity="error" if severity == "error" else "warning",
+                severity=severity,
             )
         ]
     if node.op in _ARITH and (left.kind == "str" or right.kind == "str"):
@@ -240,7 +241,7 @@ def _check_binop(node: ast.BinOp, env: Env, cache: dict[int, Shape | None]) -> l
                 node.span,
                 f"`{node.op}` on the string `{show(expr)}` fails in OpenSIPS" + _why(culprit, expr),
                 help="only `+` works on strings (it concatenates); convert with `{s.int}` first",
-                severity="error" if culprit.declared else "warning",
+                severity=_severity(culprit),
             )
         ]
     if node.op in _BITWISE and left.kind == "str" and right.is_int:
@@ -250,7 +251,7 @@ def _check_binop(node: ast.BinOp, env: Env, cache: dict[int, Shape | None]) -> l
                 node.span,
                 f"`{lt} {node.op} {rt}` mixes a string and an integer, which fails in OpenSIPS",
                 help="convert the string with `{s.int}` first",
-                severity="error" if severity == "error" else "warning",
+                severity=severity,
             )
         ]
     return []
@@ -273,7 +274,7 @@ def _check_compare(node: ast.Compare, env: Env) -> list[Diagnostic]:
             f"{node.op} {node.right.text}`"
             if not node.left.text.startswith("$(")
             else f'compare with "{node.right.text}", or convert with `{{s.int}}`',
-            severity="error" if left.declared else "warning",
+            severity=_severity(left),
         )
     ]
 
@@ -314,7 +315,7 @@ def _check_int_args(node: ast.Call, env: Env) -> list[Diagnostic]:
                     f"but `{arg.text}` is a string" + _why(shape, arg),
                     help='OpenSIPS refuses a string value here at run time, even `"5"`: '
                     "convert it with `{s.int}`",
-                    severity="error" if shape.declared else "warning",
+                    severity=_severity(shape),
                 )
             )
     return out
