@@ -24,6 +24,10 @@ from stdlib import REGISTRY, UNSUPPORTED, ParamKind
 
 _PARSE_TIME_NOTE = "OpenSIPS checks every `route[...]` block as a request route when it starts"
 _NO_MESSAGE = frozenset({"startup", "timer", "event"})
+# The context of a `launch()` report route or an event handler route: a request route of
+# its own, run later without the SIP message of the run that started it.
+_DETACHED = "detached"
+_TITLES = {**CONTEXT_TITLE, _DETACHED: "route run without a SIP message"}
 
 
 @dataclass(slots=True)
@@ -52,9 +56,14 @@ def check(script: ast.Script) -> list[Diagnostic]:
         for route, chain in graph.reach(top.route).values():
             reached.add(id(route))
             notes = [Note(callgraph.chain_note(chain))] if len(chain) > 1 else []
-            if origin is not None:
-                notes.append(Note(origin))
-            _visit(route, top.context, notes, sites, variables=True)
+            if origin is None:
+                _visit(route, top.context, notes, sites, variables=True)
+                continue
+            # A detached request route: its functions are checked as a request route's,
+            # its variables as in a route without a SIP message.
+            notes.append(Note(origin))
+            _visit(route, top.context, notes, sites, variables=False)
+            _visit(route, _DETACHED, notes, sites, variables=True, functions=False)
     for route in graph.routes.values():
         if route.kind == "route" and route.name is not None:
             unreached = id(route) not in reached
@@ -70,9 +79,12 @@ def _visit(
     sites: dict[object, _Site],
     *,
     variables: bool,
+    functions: bool = True,
 ) -> None:
     for node, allowed, what in _uses(route, variables=variables):
-        if context in allowed:
+        if what == "function" and not functions:
+            continue
+        if context in allowed or (context == _DETACHED and allowed & _NO_MESSAGE):
             continue
         # One report per variable per route block: the cause is the block's kind, not the use.
         key = id(node) if what == "function" else (id(route), node.name)
@@ -158,7 +170,7 @@ def _allowed_text(allowed: frozenset[str]) -> str:
 
 def _report(site: _Site) -> Diagnostic:
     context = site.contexts[0]
-    title = CONTEXT_TITLE[context]
+    title = _TITLES[context]
     where = f"{_article(title)} {title}"
     allowed = _allowed_text(site.allowed)
     if site.what == "function":
@@ -178,7 +190,7 @@ def _report(site: _Site) -> Diagnostic:
     )
     # OpenSIPS runs these routes on an empty dummy message and its own tests use that on
     # purpose, so reading a message variable there is dubious rather than wrong.
-    dummy = all(c in _NO_MESSAGE for c in site.contexts)
+    dummy = all(c in _NO_MESSAGE or c == _DETACHED for c in site.contexts)
     more = (
         [Note(f"and {site.more} more use{'s' if site.more > 1 else ''} in the same route")]
         if site.more
