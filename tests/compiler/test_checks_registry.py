@@ -12,6 +12,7 @@ from compiler.check.callgraph import CONTEXT_ORDER
 from compiler.driver import analyze
 from runtime.api import RouteKind
 from stdlib import REGISTRY, UNSUPPORTED, FunctionSpec, ParamKind
+from stdlib._registry import RouteRef, derive_params
 
 ROUTE_HEADERS = {
     "request": "route",
@@ -110,3 +111,30 @@ def test_unsupported_functions_are_reported_once_per_name() -> None:
     unsupported = [d for d in diagnostics if d.code == "unsupported-function"]
     assert len(unsupported) == 1 and unsupported[0].span.line == 2
     assert f"`{name}` (module `core`) is not supported by sipc yet" == unsupported[0].message
+
+
+def test_route_ref_parameters_name_a_route_of_their_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    def arm_failure(ctx: object, failure_route: RouteRef) -> int:
+        return 1
+
+    spec = FunctionSpec(
+        name="arm_failure",
+        module="core",
+        func=arm_failure,
+        params=derive_params(arm_failure),
+        routes=RouteKind.ALL,
+        suspends=False,
+        may_exit=False,
+        async_ok=False,
+    )
+    monkeypatch.setitem(REGISTRY, "arm_failure", spec)
+    text = (
+        'route { arm_failure("missed"); arm_failure("nowhere"); arm_failure("relay"); }\n'
+        "failure_route[missed] { exit; }\n"
+        "route[relay] { exit; }\n"
+    )
+    found = [(d.code, d.message) for d in analyze("case.cfg", text=text).diagnostics]
+    assert found == [
+        ("unknown-route", "no `failure_route[nowhere]` is defined"),
+        ("unknown-route", "no `failure_route[relay]` is defined"),
+    ]
