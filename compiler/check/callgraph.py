@@ -9,7 +9,6 @@ run later as request routes of their own, without a SIP message of the script's 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from compiler import ast
@@ -154,7 +153,3 @@ def chain_note(chain: tuple[str, ...]) -> str:
     if len(chain) == 2:
         return f"called from {chain[0]} via {chain[1]}"
     return f"called from {chain[0]} via " + " -> ".join(chain[1:])
-
-
-def own_nodes(route: ast.RouteDef) -> Iterator[object]:
-    return iter_nodes(route.body)
