@@ -38,9 +38,13 @@ def module_name(script_path: str) -> str:
     return out if out and not out[0].isdigit() else "script_" + out
 
 
-def compile_script(path: str, *, display: str | None = None) -> BuildResult:
-    """Check and generate; nothing is written. The source is None when there are errors."""
-    analysis = analyze(path, display=display)
+def compile_script(
+    path: str, *, display: str | None = None, text: str | None = None
+) -> BuildResult:
+    """Check and generate; nothing is written. The source is None when there are errors.
+
+    `text` stands for the file's content when given (the file need not exist)."""
+    analysis = analyze(path, display=display, text=text)
     result = BuildResult(analysis, list(analysis.diagnostics))
     script = analysis.parse.script
     if analysis.errors or script is None or not analysis.parse.ok:

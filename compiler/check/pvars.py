@@ -19,15 +19,43 @@ from runtime.core.pvspec import (
     lookup_transform,
     merge_comma_arguments,
 )
+from stdlib._modules import MODULES
 
 _ALL_PV_NAMES = sorted({*PV_SPECS, *(a for s in PV_SPECS.values() for a in s.aliases)})
 _ITERATORS = ("var", "avp", "json")
-# Modules whose variables the table lists in full (spec/functions.md and spec/pseudo-variables.md
-# §3), and modules that define none. A script that loads any other module may use variables
-# sipc has no table for: an unknown name is then a warning, not an error.
-CATALOGUED_MODULES = frozenset(
-    ["sl", "signaling", "tm", "rr", "maxfwd", "registrar", "usrloc", "sipmsgops", "textops", "cfgutils", "sqlops", "avpops", "dialog", "auth", "auth_db", "dispatcher", "event_routing", "rest_client", "exec", "uac", "uac_auth", "nathelper", "pike", "proto_udp", "proto_tcp", "proto_tls", "proto_ws", "proto_wss", "proto_sctp", "mi_fifo", "mi_http", "mi_datagram", "httpd", "db_mysql", "db_postgres", "db_sqlite", "db_text", "db_unixodbc", "db_berkeley", "db_flatstore", "acc_db", "tls_mgm", "tls_openssl", "uri", "domain", "alias_db", "group", "permissions", "json"]
+# Modules whose variables the table lists in full (every module of the function registry:
+# spec/functions.md with pseudo-variables.md §3), and modules that define none. A script that
+# loads any other module may use variables sipc has no table for: an unknown name is then a
+# warning, not an error.
+_MODULES_WITHOUT_VARIABLES = frozenset(
+    [
+        "proto_tls",
+        "proto_ws",
+        "proto_wss",
+        "proto_sctp",
+        "mi_fifo",
+        "mi_http",
+        "mi_datagram",
+        "httpd",
+        "db_mysql",
+        "db_postgres",
+        "db_sqlite",
+        "db_text",
+        "db_unixodbc",
+        "db_berkeley",
+        "db_flatstore",
+        "acc_db",
+        "tls_mgm",
+        "tls_openssl",
+        "uri",
+        "domain",
+        "alias_db",
+        "group",
+        "permissions",
+        "json",
+    ]
 )
+CATALOGUED_MODULES = frozenset(MODULES) | _MODULES_WITHOUT_VARIABLES
 # Transformation classes that modules add; sipc cannot check their names yet.
 MODULE_TRANSFORM_CLASSES = {"rest": "rest_client", "json": "json", "xml": "xml", "b64": "core"}
 
