@@ -19,7 +19,7 @@ from runtime.core.pvspec import (
     lookup_transform,
     merge_comma_arguments,
 )
-from stdlib._modules import MODULES
+from stdlib import MODULES
 
 _ALL_PV_NAMES = sorted({*PV_SPECS, *(a for s in PV_SPECS.values() for a in s.aliases)})
 _ITERATORS = ("var", "avp", "json")
