@@ -176,9 +176,12 @@ def parse_via_list(text: str, offset: int = 0) -> list[Via]:
     return [parse_via(item, offset + at) for at, item in split_list(text)]
 
 
-# `SIP/2.0/UDP host:port;params` without LWS or IPv6: matched at once.
+# `SIP/2.0/UDP host:port;params` without LWS or IPv6, with parameters of the simple shape
+# `lexical.parse_params` splits without checks: one match covers the whole value, so the
+# top Via of every message (read on every message) costs one regex and one split.
 _SIMPLE_VIA = re.compile(
-    r"(SIP/2\.0)/([A-Za-z]+) ([A-Za-z0-9_\-.]+)(?::([0-9]{1,5}))?((?:;[^;,\s\"]+)*)"
+    r"SIP/2\.0/([A-Za-z]+) ([A-Za-z0-9_\-.]+)(?::([0-9]{1,5}))?"
+    r"((?:;[A-Za-z0-9\-.!%*_+`'~]+(?:=[A-Za-z0-9\-.!%*_+`'~:\[\]]+)?)*)"
 )
 # `"Display" <uri>;params`, `Token Display <uri>;params` or `<uri>;params` with no
 # escapes in the display name and no LWS in the parameters.
@@ -186,18 +189,22 @@ _SIMPLE_NAME_ADDR = re.compile(
     r"(?:\"([^\"\\]*)\" *|([A-Za-z0-9\-.!%*_+`'~ ]*))<([^<>\s\"]+)>((?:;[^;\s\"<>]+)*)"
 )
 _VIA_CHECKED_PARAMS = frozenset({"ttl", "rport", "branch", "received", "maddr"})
+_VIA_FINE_WITH_VALUE = frozenset({"branch", "received", "maddr"})
 
 
 def parse_via(text: str, offset: int = 0) -> Via:
     """One via-parm; LWS is allowed around '/', ':', ';' and '=' (RFC 4475 wsinv)."""
     simple = _SIMPLE_VIA.fullmatch(text)
     if simple is not None:
-        protocol, transport, host, port_text, param_text = simple.groups()
+        transport, host, port_text, param_text = simple.groups()
         port = int(port_text) if port_text is not None else None
         if port is None or port <= 65535:
-            params = parse_params(param_text, offset + simple.start(5)) if param_text else ()
-            via = Via(protocol, transport, host, port, params)
-            _check_via_params(via, offset + simple.start(5))
+            if not param_text:
+                return Via("SIP/2.0", transport, host, port)
+            pairs = [piece.partition("=") for piece in param_text[1:].split(";")]
+            params = tuple([(name, value if equals else None) for name, equals, value in pairs])
+            via = Via("SIP/2.0", transport, host, port, params)
+            _check_via_params(via, offset + simple.start(4))
             return via
     return parse_via_general(text, offset)
 
@@ -230,6 +237,9 @@ def parse_via_general(text: str, offset: int = 0) -> Via:
 
 def _check_via_params(via: Via, offset: int) -> None:
     for key, value in via.params:
+        # the usual parameters as usually spelled pass without lower() and the checks below
+        if key in _VIA_FINE_WITH_VALUE if value is not None else key == "rport":
+            continue
         lowered = key.lower()
         if lowered not in _VIA_CHECKED_PARAMS:
             continue
@@ -293,7 +303,7 @@ def parse_name_addr_general(
         raise SipParseError("address must be written as <uri>", lead)
     semicolon = stripped.find(";")
     uri_text = (stripped if semicolon < 0 else stripped[:semicolon]).rstrip()
-    if any(char in uri_text for char in "?,<>\""):
+    if any(char in uri_text for char in '?,<>"'):
         raise SipParseError(
             "a URI with '?', ',' or '<' must be enclosed in <> (RFC 3261 §20.10)", lead
         )

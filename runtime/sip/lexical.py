@@ -204,13 +204,14 @@ def find_param(params: Params, name: str) -> tuple[bool, str | None]:
     """(present, value) for the first parameter called `name` (case-insensitive)."""
     lowered = name.lower()
     for key, value in params:
-        if key.lower() == lowered:
+        # names as usually written (lowercase) match without a lower() call
+        if key == lowered or key.lower() == lowered:
             return True, value
     return False, None
 
 
 def format_params(params: Params) -> str:
-    return "".join(f";{key}" if value is None else f";{key}={value}" for key, value in params)
+    return "".join([f";{key}" if value is None else f";{key}={value}" for key, value in params])
 
 
 def parse_port(text: str, offset: int) -> int:

@@ -44,6 +44,7 @@ of the fault; nothing else escapes this layer for bad input.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from runtime.sip.errors import SipParseError
@@ -56,6 +57,7 @@ from runtime.sip.headers import (
     parse_name_addr,
     parse_name_addr_list,
     parse_number,
+    parse_via,
     parse_via_list,
 )
 from runtime.sip.lexical import has_whitespace, is_token, split_list
@@ -74,8 +76,18 @@ _KEY_CACHE_LIMIT = 2048  # fuzzed or hostile traffic must not grow the name cach
 # header name bytes as written up to and including ':' -> lookup key. Keeping the colon
 # in the cached name means a line without one (sliced to b"") can never hit the cache.
 _KEY_OF_RAW_NAME: dict[bytes, str] = {}
+# An LF then SP/HT: possibly a folded line (exactly: CRLF then SP/HT); one regex scan
+_MAYBE_FOLDED = re.compile(rb"\n[ \t]").search
+# Via value text -> parsed Via, shared between messages: the replies to a forwarded request
+# carry its Via (and ours) again, and a transaction's replies and retransmissions repeat
+# them. Parsed values are treated as immutable (see the module docstring), so sharing them
+# is safe. Only values that parsed are kept; the cache is emptied when full.
+_VIA_OF_TEXT: dict[str, Via] = {}
+_VIA_CACHE_LIMIT = 4096
 # Cache slot of the parsed Request-URI: a header key never contains a space.
 _RURI_CACHE_KEY = " ruri"
+# header names already found to be tokens (header_line checks every name it writes)
+_TOKEN_NAMES: set[str] = set()
 # header name as given to an accessor -> lookup key
 _KEY_OF_NAME: dict[str, str] = {}
 
@@ -85,6 +97,12 @@ def _key_of_raw(raw_name: bytes) -> str:
     if len(_KEY_OF_RAW_NAME) < _KEY_CACHE_LIMIT:
         _KEY_OF_RAW_NAME[raw_name] = key
     return key
+
+
+def _remember_via(text: str, via: Via) -> None:
+    if len(_VIA_OF_TEXT) >= _VIA_CACHE_LIMIT:
+        _VIA_OF_TEXT.clear()
+    _VIA_OF_TEXT[text] = via
 
 
 def header_key(name: str) -> str:
@@ -108,8 +126,9 @@ class Message:
         "_end",
         "_header_base",
         "_keys",
+        "_line_ids",
         "_lines",
-        "_origins",
+        "_pristine",
         "_start",
         "_start_line",
         "version",
@@ -137,7 +156,10 @@ class Message:
         self._header_base = header_base
         self._body = body
         self._end = end
-        self._origins: list[int] | None = None
+        # set by the first edit: each line's index among the received lines (-1 for an
+        # added one) and those received lines, so offsets of errors stay exact
+        self._line_ids: list[int] | None = None
+        self._pristine: list[bytes] = lines
         self._edited = False
         self._cache: dict[str, Any] = {}
         self.version = version
@@ -163,12 +185,12 @@ class Message:
         Compact and long names are the same header; a header line holding several
         comma-separated values counts as one.
         """
-        key = header_key(name)
-        keys = self._keys
+        key = _KEY_OF_NAME.get(name) or header_key(name)
         if index == 0:
-            if key not in keys:
+            try:
+                return self._value_at(self._keys.index(key))
+            except ValueError:  # absent: cheaper than scanning twice when present
                 return None
-            return self._value_at(keys.index(key))
         positions = self._positions(key)
         try:
             return self._value_at(positions[index])
@@ -182,7 +204,7 @@ class Message:
     header_values = headers_named
 
     def has_header(self, name: str) -> bool:
-        return header_key(name) in self._keys
+        return (_KEY_OF_NAME.get(name) or header_key(name)) in self._keys
 
     # ---------------------------------------------------------- parsed accessors
     @property
@@ -200,12 +222,22 @@ class Message:
     def top_via(self) -> Via | None:
         cached = self._cache.get("top_via")
         if cached is None:
-            keys = self._keys
-            if "via" not in keys:
+            try:
+                i = self._keys.index("via")
+            except ValueError:
                 return None
-            cached = self._parse_at(keys.index("via"), parse_via_list)[0]
+            value = self._value_at(i)
+            cached = _VIA_OF_TEXT.get(value)
+            if cached is None:
+                try:
+                    # one value on the line (the common case): no list split
+                    cached = parse_via(value) if "," not in value else parse_via_list(value)[0]
+                except SipParseError as error:
+                    raise error.shifted(self.value_offset(i)) from None
+                if "," not in value:
+                    _remember_via(value, cached)
             self._cache["top_via"] = cached
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     @property
     def from_(self) -> NameAddr | None:
@@ -268,7 +300,16 @@ class Message:
 
     def set_header(self, name: str, value: str) -> None:
         """Replace the first header called `name` in place, dropping any others; or append."""
-        key = header_key(name)
+        key = _KEY_OF_NAME.get(name) or header_key(name)
+        keys = self._keys
+        if keys.count(key) == 1:  # the usual case (Max-Forwards, Content-Length...)
+            first = keys.index(key)
+            line = header_line(self._name_at(first), value)
+            self._touch(key)
+            self._lines[first] = line
+            assert self._line_ids is not None
+            self._line_ids[first] = -1
+            return
         positions = self._positions(key)
         if not positions:
             self._insert(len(self._lines), name, value)
@@ -277,8 +318,8 @@ class Message:
         line = header_line(self._name_at(first), value)  # may refuse before anything changes
         self._touch(key)
         self._lines[first] = line
-        assert self._origins is not None
-        self._origins[first] = -1
+        assert self._line_ids is not None
+        self._line_ids[first] = -1
         for i in reversed(positions[1:]):
             self._delete(i)
 
@@ -309,17 +350,58 @@ class Message:
             return None
         top = self.top_via
         i = keys.index("via")
+        if b"," not in self._lines[i]:  # one value: the whole line goes
+            self._touch("via")
+            self._delete(i)
+            return top
         value = self._value_at(i)
         self._touch("via")
-        elements = split_list(value) if "," in value else [(0, value)]
+        elements = split_list(value)
         if len(elements) == 1:
             self._delete(i)
         else:
             rest = value[elements[1][0] :].strip()
             self._lines[i] = header_line(self._name_at(i), rest)
-            assert self._origins is not None
-            self._origins[i] = -1
+            assert self._line_ids is not None
+            self._line_ids[i] = -1
         return top
+
+    def replace_top_via(self, via: Via) -> None:
+        """`remove_top_via()` then `prepend_via(via)`, without re-parsing `via` later.
+
+        A proxy stamps `received`/`rport` on the top Via of every request (RFC 3261
+        §18.2.1): a one-value Via line that stays where the new one would go is replaced
+        in place, and `via` becomes the cached top Via.
+        """
+        keys = self._keys
+        try:
+            i = keys.index("via")
+        except ValueError:
+            self.prepend_via(via)
+            return
+        value = self._value_at(i)
+        # in place when the new line lands where the old one was: another Via line follows
+        # at once, or this is the only Via and the first header (prepend_via's position)
+        if "," in value:
+            in_place = False
+        elif i + 1 < len(keys) and keys[i + 1] == "via":
+            in_place = True
+        else:
+            in_place = i == 0 and keys.count("via") == 1
+        if not in_place:
+            self.remove_top_via()
+            self.prepend_via(via)
+            self._cache["top_via"] = via
+            return
+        text = str(via)
+        if "\r" in text or "\n" in text:
+            raise ValueError("header value for Via contains CR or LF")
+        self._touch("via")
+        self._lines[i] = b"Via: " + text.encode(_ENCODING, _ERRORS)
+        assert self._line_ids is not None
+        self._line_ids[i] = -1
+        self._cache["top_via"] = via
+        _remember_via(text, via)  # the replies to this request come back with it
 
     def set_max_forwards(self, hops: int) -> None:
         self.set_header("Max-Forwards", str(hops))
@@ -354,6 +436,20 @@ class Message:
             return self._data[self._start : self._end]
         head = _CRLF.join([self._start_line, *self._lines])
         return head + b"\r\n\r\n" + self._body
+
+    def to_bytes_with_header(self, line: bytes) -> bytes:
+        """`to_bytes()` with `line` (one header line, CRLF included) above the first header.
+
+        For the Via a stateless proxy adds to what it sends but not to the message it
+        keeps (so a second forward does not stack it): one join, no copy to cut up.
+        """
+        if not self._edited:
+            head_end = self._header_base
+            data = self._data
+            return b"".join((data[self._start : head_end], line, data[head_end : self._end]))
+        head = _CRLF.join(self._lines)
+        end_of_head = b"\r\n\r\n" if head else _CRLF
+        return b"".join((self._start_line, _CRLF, line, head, end_of_head, self._body))
 
     def validate(self, *, datagram: bool = True) -> None:
         """Check RFC 3261's processing rules; raise `SipParseError` on the first fault.
@@ -396,10 +492,13 @@ class Message:
 
     def line_offset(self, i: int) -> int:
         """Byte offset in the received message of header line `i` (-1 for added lines)."""
-        if self._origins is not None:
-            return self._origins[i]
-        lines = self._lines
-        return self._header_base + sum(len(lines[j]) + 2 for j in range(i))
+        received = i
+        if self._line_ids is not None:
+            received = self._line_ids[i]
+            if received < 0:
+                return -1
+        lines = self._pristine
+        return self._header_base + sum(len(lines[j]) + 2 for j in range(received))
 
     def value_offset(self, i: int) -> int:
         """Byte offset in the received message where header `i`'s value starts."""
@@ -441,14 +540,10 @@ class Message:
         return cached
 
     def _touch(self, key: str) -> None:
-        if self._origins is None:
-            lines = self._lines
-            origins = []
-            offset = self._header_base
-            for line in lines:
-                origins.append(offset)
-                offset += len(line) + 2
-            self._origins = origins
+        if self._line_ids is None:
+            # cheap (two C copies): the first edit of every forwarded message pays for it
+            self._line_ids = list(range(len(self._lines)))
+            self._pristine = self._lines.copy()
         self._edited = True
         self._cache.pop(key, None)
         if key == "via":
@@ -460,14 +555,14 @@ class Message:
         self._touch(key)
         self._lines.insert(at, line)
         self._keys.insert(at, key)
-        assert self._origins is not None
-        self._origins.insert(at, -1)
+        assert self._line_ids is not None
+        self._line_ids.insert(at, -1)
 
     def _delete(self, i: int) -> None:
         del self._lines[i]
         del self._keys[i]
-        assert self._origins is not None
-        del self._origins[i]
+        assert self._line_ids is not None
+        del self._line_ids[i]
 
 
 class Request(Message):
@@ -589,7 +684,7 @@ def parse_message(data: bytes) -> Request | Response:
 
 def _split_headers(section: bytes, base: int) -> tuple[list[bytes], list[str]]:
     lines = section.split(_CRLF)
-    if b"\r\n " in section or b"\r\n\t" in section or section[:1] in (b" ", b"\t"):
+    if _MAYBE_FOLDED(section) is not None or section[:1] in (b" ", b"\t"):
         lines = _unfold_lines(lines, base)
     known = _KEY_OF_RAW_NAME.get
     keys: list[Any] = [known(line[: line.find(b":") + 1]) for line in lines]
@@ -639,8 +734,11 @@ def _parse_status_line(line: bytes, offset: int) -> tuple[str, int, str]:
 
 def header_line(name: str, value: str) -> bytes:
     """`Name: value` as bytes; refuses what would inject a line or break the header."""
-    if not is_token(name):
-        raise ValueError(f"header name {name!r} is not a token")
+    if name not in _TOKEN_NAMES:
+        if not is_token(name):
+            raise ValueError(f"header name {name!r} is not a token")
+        if len(_TOKEN_NAMES) < _KEY_CACHE_LIMIT:
+            _TOKEN_NAMES.add(name)
     if "\r" in value or "\n" in value:
         raise ValueError(f"header value for {name} contains CR or LF")
     return f"{name}: {value}".encode(_ENCODING, _ERRORS)
@@ -665,4 +763,3 @@ def build_message(
     lines = list(header_lines)
     head = _CRLF.join([start_line.encode(_ENCODING, _ERRORS), *lines]) + b"\r\n\r\n"
     return parse_message(head + body)
-
