@@ -89,6 +89,7 @@ class Pipeline:
     __slots__ = (
         "_myself",
         "_tasks",
+        "_via_starts",
         "aliases",
         "routes",
         "sender",
@@ -102,6 +103,8 @@ class Pipeline:
         self.aliases: list[tuple[str, int | None]] = []
         self._myself: set[tuple[str, int]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        # (proto, socket ip, socket port) -> the start of our Via line up to the branch
+        self._via_starts: dict[tuple[str, str, int], bytes] = {}
 
     def attach(self, sender: Sender) -> None:
         """Use `sender` for output; call once its sockets are bound."""
@@ -176,8 +179,8 @@ class Pipeline:
         params.append(("received", source.ip))
         if wants_rport or top.has_rport:
             params.append(("rport", str(source.port)))
-        msg.remove_top_via()
-        msg.prepend_via(replace(top, params=tuple(params)))
+        # replaced in place and kept parsed: forward() reads its branch again
+        msg.replace_top_via(Via(top.protocol, top.transport, top.host, top.port, tuple(params)))
 
     def _on_reply(self, msg: Response, source: Source) -> None:
         top = msg.top_via
@@ -335,12 +338,18 @@ class Pipeline:
             msg.ensure_content_length()
         # our Via goes in as the first header line of the bytes sent, not into the
         # message: it is then the topmost Via, and a second forward() does not stack it
-        data = msg.to_bytes()
-        head_end = data.index(b"\r\n") + 2
-        via = f"Via: SIP/2.0/{hop.proto.upper()} {socket.hostport};branch={branch}\r\n"
-        data = b"".join((data[:head_end], via.encode(), data[head_end:]))
+        via_start = self._via_starts.get((hop.proto, socket.ip, socket.port))
+        if via_start is None:
+            via_start = self._via_start(hop.proto, socket)
+        data = msg.to_bytes_with_header(b"".join((via_start, branch.encode(), b"\r\n")))
         ctx.sent = True
         return 1 if sender.send(hop.proto, hop.ip, hop.port, data, socket) else -1
+
+    def _via_start(self, proto: str, socket: SocketInfo) -> bytes:
+        """`Via: SIP/2.0/UDP ip:port;branch=` of a socket, built once per socket."""
+        text = f"Via: SIP/2.0/{proto.upper()} {socket.hostport};branch="
+        start = self._via_starts[(proto, socket.ip, socket.port)] = text.encode()
+        return start
 
     def _socket_for(self, proto: str, ip: str, ctx: Ctx) -> SocketInfo | None:
         af_is_v6 = ":" in ip
