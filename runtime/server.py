@@ -24,6 +24,7 @@ from runtime.core.ctx import Ctx
 from runtime.core.log import configure_logging
 from runtime.core.pipeline import Pipeline
 from runtime.core.script import RouteFn, RouteKind, RouteTable, TimerRoute
+from runtime.core.stateful import TICK as TM_TICK
 from runtime.sip import StreamFramer, parse_message
 from runtime.transport.layer import BindError, Transports
 from runtime.transport.socketinfo import ListenSpecError, SocketInfo, parse_listen
@@ -94,6 +95,7 @@ class Server:
         for timer in self.routes.timers:
             self._arm(timer)
         self._arm_location_expiry()
+        self._arm_transaction_timers()
         log.info("listening on %s", ", ".join(info.name for info in self.sockets))
         return self.sockets
 
@@ -130,6 +132,23 @@ class Server:
                 log.exception("usrloc expiry failed")
 
         self._timers["usrloc"] = loop.call_later(LOCATION.timer_interval, tick)
+
+    def _arm_transaction_timers(self) -> None:
+        """tm's timers: one periodic tick fires what is due on the pipeline's wheel
+        (DESIGN.md "The hot path": no timer handle per transaction)."""
+        loop = asyncio.get_running_loop()
+        stateful = self.pipeline.stateful
+
+        def tick() -> None:
+            if self._stopping.is_set():
+                return
+            self._timers["tm"] = loop.call_later(TM_TICK, tick)
+            try:
+                stateful.tick()
+            except Exception:
+                log.exception("transaction timers failed")
+
+        self._timers["tm"] = loop.call_later(TM_TICK, tick)
 
     def request_stop(self) -> None:
         self._stopping.set()

@@ -16,6 +16,7 @@ from stdlib import (
     sipmsgops,
     sl,
     textops,
+    tm,
     usrloc,
 )
 from stdlib._handles import PvHandle
@@ -62,5 +63,6 @@ __all__ = [
     "sipmsgops",
     "sl",
     "textops",
+    "tm",
     "usrloc",
 ]

@@ -23,13 +23,13 @@ IMPLEMENTED_MODULES = (
     "registrar",
     "auth",
     "auth_db",
+    "tm",
     # transports: provided by the runtime, no script functions of their own
     "proto_udp",
     "proto_tcp",
 )
 
 KNOWN_MODULES = (
-    "tm",
     "sqlops",
     "avpops",
     "dialog",
@@ -172,6 +172,30 @@ MODPARAMS: dict[tuple[str, str], ModparamSpec] = _specs(
     ModparamSpec("auth_db", "use_domain", int, 0),
     ModparamSpec("auth_db", "load_credentials", str, "rpid"),
     ModparamSpec("auth_db", "skip_version_check", int, 0),
+    # tm: timers in seconds except T1/T2 (milliseconds), as OpenSIPS has them
+    ModparamSpec("tm", "fr_timeout", int, 30),
+    ModparamSpec("tm", "fr_inv_timeout", int, 120),
+    ModparamSpec("tm", "T1_timer", int, 500),
+    ModparamSpec("tm", "T2_timer", int, 4000),
+    ModparamSpec("tm", "auto_100trying", int, 1),
+    ModparamSpec("tm", "onreply_avp_mode", int, 0),
+    # accepted so OpenSIPS scripts check clean; sipc's transactions do not use them
+    # (wait and delete timers are RFC 3261's Timer D/I/J/K here)
+    ModparamSpec("tm", "restart_fr_on_each_reply", int, 1),
+    ModparamSpec("tm", "wt_timer", int, 5),
+    ModparamSpec("tm", "delete_timer", int, 2),
+    ModparamSpec("tm", "pass_provisional_replies", int, 0),
+    ModparamSpec("tm", "disable_6xx_block", int, 0),
+    ModparamSpec("tm", "ruri_matching", int, 1),
+    ModparamSpec("tm", "via1_matching", int, 1),
+    ModparamSpec("tm", "unix_tx_timeout", int, 2),
+    ModparamSpec("tm", "tw_append", str, None, repeatable=True),
+    ModparamSpec("tm", "syn_branch", int, 1),
+    ModparamSpec("tm", "minor_branch_flag", str, None),
+    ModparamSpec("tm", "timer_partitions", int, 1),
+    ModparamSpec("tm", "enable_stats", int, 1),
+    ModparamSpec("tm", "local_request_route", str, None),
+    ModparamSpec("tm", "local_reply_route", str, None),
 )
 """`(module, name)` -> spec, for the modules sipc implements."""
 

@@ -149,6 +149,9 @@ class Ctx:
         "source",
         "src_ip",
         "src_port",
+        "tx",
+        "tx_branch",
+        "tx_data",
         "vars",
     )
 
@@ -186,6 +189,12 @@ class Ctx:
         self.source = source if source is not None else Source(socket, src_ip, src_port)
         # set by whatever already lowered Max-Forwards, so forwarding does not do it again
         self.maxfwd_done = False
+        # tm: the transaction of this run (a ProxyTransaction), the branch a branch,
+        # reply or failure route is about, and what the script armed for the
+        # transaction (a stateful.TxData, made before the transaction when needed)
+        self.tx: Any = None
+        self.tx_branch: Any = None
+        self.tx_data: Any = None
         self._orig_ruri: str | None = None
         self._ruri_parts: UriParts | None = None
         self._from: NameAddr | None = None

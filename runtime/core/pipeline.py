@@ -30,6 +30,7 @@ from runtime.core.nexthop import next_hop, resolve_host
 from runtime.core.replies import salvage_bad_request, stateless_branch, stateless_to_tag
 from runtime.core.sanity import check_message
 from runtime.core.script import RouteFn, RouteKind, RouteTable, ScriptDrop, ScriptExit
+from runtime.core.stateful import Stateful
 from runtime.sip import Request, Response, SipParseError, Via, parse_message
 from runtime.transport.socketinfo import SocketInfo
 from runtime.transport.source import Source
@@ -93,6 +94,7 @@ class Pipeline:
         "aliases",
         "routes",
         "sender",
+        "stateful",
         "stats",
     )
 
@@ -103,6 +105,8 @@ class Pipeline:
         self.aliases: list[tuple[str, int | None]] = []
         self._myself: set[tuple[str, int]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        # transactions (tm): consulted only while one is live
+        self.stateful = Stateful(self)
         # (proto, socket ip, socket port) -> the start of our Via line up to the branch
         self._via_starts: dict[tuple[str, str, int], bytes] = {}
 
@@ -158,11 +162,15 @@ class Pipeline:
         top = msg.top_via
         if top is not None:
             self._stamp_via(msg, top, source)
+        if self.stateful.table.live and self.stateful.receive_request(msg, source):
+            return  # a retransmission, an ACK or a CANCEL its transaction took
         main = self.routes.main
         if main is None:
             return
         ctx = Ctx(msg, source.socket, source.ip, source.port, self, source=source)
         self.run_route(main, ctx)
+        if ctx.tx is not None:
+            self.stateful.request_route_ended(ctx)
 
     @staticmethod
     def _stamp_via(msg: Request, top: Via, source: Source) -> None:
@@ -187,6 +195,8 @@ class Pipeline:
         if top is None or not self.is_myself(top.host, top.port):
             self.stats.dropped += 1
             return
+        if self.stateful.table.live and self.stateful.receive_response(msg, source):
+            return  # it belonged to a transaction
         onreply = self.routes.onreply
         if onreply is None:
             self._forward_reply(msg)
@@ -251,11 +261,15 @@ class Pipeline:
             self._script_failed(exc, ctx)
             return
         else:  # it really waits for something: only now does it become a task
+            if ctx.kind is RouteKind.REQUEST:
+                self.stateful.before_suspend(ctx)
             task = asyncio.get_running_loop().create_task(
                 self._resume(coro, pending, ctx, then), name=f"route {ctx.callid}"
             )
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+            if ctx.tx is not None:
+                task.add_done_callback(lambda _: self.stateful.request_route_ended(ctx, True))
             return
         if then is not None:
             then()

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from runtime.core import credentials
+from runtime.core import credentials, tmvars
 from runtime.core.fmt import fmt
 from runtime.core.pvspec import PV_ALIASES
 from runtime.core.script import Value
@@ -131,6 +131,7 @@ _GETTERS: dict[str, Getter] = {
     "socket_in": lambda ctx, inner, index: ctx.socket_in(inner),
 }
 _GETTERS.update(credentials.PV_GETTERS)  # $au, $ar, $an, $auth.*, $Au
+_GETTERS.update(tmvars.PV_GETTERS)  # $T_reply_code, $T_branch_idx, $bavp...
 
 
 def _set_ruri(ctx: Ctx, inner: str | None, index: Index, value: Value, assign: bool) -> None:
@@ -187,6 +188,7 @@ _SETTERS: dict[str, Setter] = {
     "avp": _set_avp,
     "msg.flag": _set_msg_flag,
 }
+_SETTERS.update(tmvars.PV_SETTERS)  # $T_fr_timeout, $T_fr_inv_timeout, $bavp
 
 
 def known_names() -> frozenset[str]:

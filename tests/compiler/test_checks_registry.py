@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from compiler.check.callgraph import CONTEXT_ORDER
+from compiler.check.functions import route_kind_of
 from compiler.driver import analyze
 from runtime.api import RouteKind
 from stdlib import REGISTRY, UNSUPPORTED, FunctionSpec, ParamKind
@@ -33,6 +34,7 @@ SAMPLE_ARG = {
     ParamKind.REGEX: '"^x"',
     ParamKind.OUT: "$var(out)",
     ParamKind.VAR: "$var(out)",
+    ParamKind.ROUTE_REF: '"armed"',
 }
 
 
@@ -40,7 +42,18 @@ def _script(spec: FunctionSpec, context: str, args: list[str]) -> str:
     load = "" if spec.module == "core" else f'loadmodule "{spec.module}.so"\n'
     header = ROUTE_HEADERS[context]
     main = "" if context == "request" else "route { exit; }\n"
-    return f"{load}{main}{header} {{\n    $var(out) = 0;\n    {spec.name}({', '.join(args)});\n}}\n"
+    # a route the RouteRef parameters name (t_on_failure("armed") -> failure_route[armed])
+    armed = "".join(
+        f"{route_kind_of(p)}[armed] {{ exit; }}\n"
+        for p in spec.params[: len(args)]
+        if p.kind is ParamKind.ROUTE_REF
+    )
+    body = f"{header} {{\n    $var(out) = 0;\n    {spec.name}({', '.join(args)});\n}}\n"
+    return f"{load}{main}{body}{armed}"
+
+
+def _first_context(spec: FunctionSpec) -> str:
+    return next(c for c in CONTEXT_ORDER if RouteKind[c.upper()] in spec.routes)
 
 
 def _valid_args(spec: FunctionSpec) -> list[str]:
@@ -70,17 +83,18 @@ def test_each_function_is_refused_where_its_routes_do_not_allow_it(name: str) ->
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_each_function_counts_its_arguments(name: str) -> None:
     spec = REGISTRY[name]
+    context = _first_context(spec)
     too_many = [*(SAMPLE_ARG[p.kind] for p in spec.params), "1"]
-    assert _codes(_script(spec, "request", too_many)) == ["arity"]
+    assert _codes(_script(spec, context, too_many)) == ["arity"]
     if spec.min_args:
         too_few = _valid_args(spec)[:-1]
-        assert _codes(_script(spec, "request", too_few)) == ["arity"]
+        assert _codes(_script(spec, context, too_few)) == ["arity"]
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_each_function_needs_its_module(name: str) -> None:
     spec = REGISTRY[name]
-    text = _script(spec, "request", _valid_args(spec))
+    text = _script(spec, _first_context(spec), _valid_args(spec))
     without = "\n".join(line for line in text.splitlines() if not line.startswith("loadmodule"))
     expected = [] if spec.module == "core" else ["module-not-loaded"]
     assert _codes(without) == expected

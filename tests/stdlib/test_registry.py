@@ -39,6 +39,7 @@ IMPLEMENTED_MODULES = (
     "sipmsgops",
     "textops",
     "cfgutils",
+    "tm",
 )
 
 
@@ -150,9 +151,9 @@ def test_registry_holds_the_implemented_modules() -> None:
     for module in IMPLEMENTED_MODULES:
         assert stdlib.MODULES[module] is True
         assert list(functions_of(module)), module
-    assert stdlib.MODULES["tm"] is False
-    assert lookup("sl_send_reply") is not None and lookup("t_relay") is None
-    assert is_known("t_relay") and is_known("is_method") and not is_known("no_such_function")
+    assert stdlib.MODULES["dialog"] is False
+    assert lookup("sl_send_reply") is not None and lookup("dlg_match") is None
+    assert is_known("t_replicate") and is_known("is_method") and not is_known("no_such_function")
 
 
 def test_sleep_suspends_and_nothing_implemented_here_can_stop_the_script() -> None:
@@ -164,7 +165,7 @@ def test_sleep_suspends_and_nothing_implemented_here_can_stop_the_script() -> No
     assert not [
         name
         for name, spec in REGISTRY.items()
-        if spec.may_exit and spec.module not in ("x_test", "auth", "auth_db")
+        if spec.may_exit and spec.module not in ("x_test", "auth", "auth_db", "tm")
     ]
 
 
@@ -179,9 +180,10 @@ def test_routes_of_some_functions() -> None:
 
 
 def test_unsupported_table_parses_routes_and_arity() -> None:
-    relay = UNSUPPORTED["t_relay"]
-    assert (relay.module, relay.min_args, relay.max_args, relay.async_mode) == ("tm", 0, 2, "no")
-    assert relay.routes == RouteKind.REQUEST | RouteKind.FAILURE
+    replicate = UNSUPPORTED["t_replicate"]
+    assert (replicate.module, replicate.min_args, replicate.max_args) == ("tm", 1, 2)
+    assert replicate.async_mode == "no"
+    assert replicate.routes == RouteKind.REQUEST | RouteKind.FAILURE
     assert UNSUPPORTED["wait_for_event"].async_mode == "only"
     assert UNSUPPORTED["rest_get"].async_mode == "yes"
     assert UNSUPPORTED["uac_replace_from"].min_args == 2  # display may be left empty
