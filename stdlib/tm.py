@@ -171,8 +171,8 @@ def t_was_cancelled(ctx: Ctx) -> int:
 
 @export(routes=_REQ | _FAIL | _RPL | _BR, module="tm")
 def t_local_replied(ctx: Ctx, reply: str) -> int:
-    """"all": every branch ended without a reply from downstream; "branch": the
-    current (winning) branch did; "last": the last final reply was made here."""
+    """`all`: every branch ended without a reply from downstream; `branch`: the
+    current (winning) branch ended here; `last`: the last final reply was made here."""
     tx = ctx.tx
     if tx is None:
         return -1

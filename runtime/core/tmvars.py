@@ -78,8 +78,10 @@ def _last_reply_code(ctx: Ctx, inner: str | None, index: Index) -> Value:
     if tx is None:
         return None
     branches = tx.branches
-    position = _int_index(index) if index is not None else (
-        ctx.tx_branch.index if ctx.tx_branch is not None else len(branches) - 1
+    position = (
+        _int_index(index)
+        if index is not None
+        else (ctx.tx_branch.index if ctx.tx_branch is not None else len(branches) - 1)
     )
     if 0 <= position < len(branches):
         return int(branches[position].status)
@@ -123,9 +125,11 @@ def _set_timeout(field: str) -> Callable[[Ctx, str | None, Index, Value, bool], 
     def write(ctx: Ctx, inner: str | None, index: Index, value: Value, assign: bool) -> None:
         from runtime.core.stateful import tx_data
 
-        seconds = float(value) if isinstance(value, int) or (
-            isinstance(value, str) and value.strip().isdigit()
-        ) else None
+        seconds = (
+            float(value)
+            if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
+            else None
+        )
         setattr(tx_data(ctx), field, seconds)
         tx = ctx.tx
         if tx is not None and seconds is not None:  # branches relayed from now on use it

@@ -1,0 +1,508 @@
+"""The stateful pipeline: transactions, tm routes and timers, with recorded sends and a
+fake clock (no sockets, no waiting).
+
+Routes are Python functions calling the stdlib as compiled scripts do. The caller is
+10.0.0.1:5062, the callees 127.0.0.2:5070 and 127.0.0.3:5070, we are 127.0.0.1:5060.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from runtime.api import Ctx, RouteTable, ScriptDrop, ScriptExit
+from runtime.core.pipeline import Pipeline
+from runtime.core.stateful import Stateful
+from runtime.sip import Request, Response, parse_message
+from runtime.transport.socketinfo import SocketInfo
+from runtime.transport.source import Source
+from stdlib import signaling, tm
+from stdlib._modules import reset_modparams, set_modparam
+
+UDP = SocketInfo("udp", "127.0.0.1", 5060, socket.AF_INET)
+CALLER = ("10.0.0.1", 5062)
+CALLEE = ("127.0.0.2", 5070)
+OTHER = ("127.0.0.3", 5070)
+
+
+def invite(
+    method: str = "INVITE",
+    branch: str = "z9hG4bK-caller1",
+    ruri: str = "sip:bob@127.0.0.2:5070",
+    cseq: int = 1,
+    to_tag: str = "",
+) -> bytes:
+    to = "<sip:bob@b.example>" + (f";tag={to_tag}" if to_tag else "")
+    return (
+        f"{method} {ruri} SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP 10.0.0.1:5062;branch={branch}\r\n"
+        "Max-Forwards: 70\r\n"
+        "From: <sip:alice@a.example>;tag=f1\r\n"
+        f"To: {to}\r\n"
+        "Call-ID: call-1@10.0.0.1\r\n"
+        f"CSeq: {cseq} {method}\r\n"
+        "Content-Length: 0\r\n\r\n"
+    ).encode()
+
+
+class Sender:
+    def __init__(self) -> None:
+        self.sockets = [UDP]
+        self.sent: list[tuple[str, int, bytes]] = []
+
+    def send(
+        self, proto: str, ip: str, port: int, data: bytes, via: SocketInfo | None = None
+    ) -> bool:
+        self.sent.append((ip, port, data))
+        return True
+
+    def reply(self, source: Source, data: bytes) -> bool:
+        self.sent.append((source.ip, source.port, data))
+        return True
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Harness:
+    """A pipeline with recorded sends and a fake clock; `take()` hands out what was sent."""
+
+    def __init__(self, routes: RouteTable) -> None:
+        self.pipeline = Pipeline(routes)
+        self.clock = Clock()
+        self.pipeline.stateful = Stateful(self.pipeline, clock=self.clock)
+        self.sender = Sender()
+        self.pipeline.attach(self.sender)
+        self.seen = 0
+
+    @property
+    def stateful(self) -> Stateful:
+        return self.pipeline.stateful
+
+    def from_caller(self, data: bytes) -> None:
+        self.pipeline.receive(data, Source(UDP, *CALLER))
+
+    def from_callee(self, response: Response, peer: tuple[str, int] = CALLEE) -> None:
+        self.pipeline.receive(response.to_bytes(), Source(UDP, *peer))
+
+    def take(self) -> list[tuple[tuple[str, int], Request | Response]]:
+        """What was sent since the last call, parsed, with its destination."""
+        new = self.sender.sent[self.seen :]
+        self.seen = len(self.sender.sent)
+        return [((ip, port), parse_message(data)) for ip, port, data in new]
+
+    def requests_to(self, peer: tuple[str, int]) -> list[Request]:
+        return [m for dest, m in self.take() if dest == peer and isinstance(m, Request)]
+
+    def advance(self, seconds: float, step: float = 0.5) -> None:
+        """Move the clock on, ticking the wheel as the server does."""
+        end = self.clock.now + seconds
+        while self.clock.now < end:
+            self.clock.now = min(end, self.clock.now + step)
+            self.stateful.tick()
+
+
+def statuses(
+    sent: list[tuple[tuple[str, int], Request | Response]], peer: tuple[str, int]
+) -> list[int]:
+    return [m.status for dest, m in sent if dest == peer and isinstance(m, Response)]
+
+
+@pytest.fixture(autouse=True)
+def _default_modparams() -> Iterator[None]:
+    reset_modparams()
+    yield
+    reset_modparams()
+
+
+def relay(ctx: Ctx) -> int:
+    if tm.t_relay(ctx) < 0:
+        signaling.send_reply(ctx, 500, "Relay Error")
+    raise ScriptExit
+
+
+# ---------------------------------------------------------------------- relaying
+
+
+def test_t_relay_sends_100_then_the_request_and_absorbs_retransmissions() -> None:
+    runs: list[str] = []
+
+    def main(ctx: Ctx) -> int:
+        runs.append(ctx.method)
+        return relay(ctx)
+
+    h = Harness(RouteTable(main=main))
+    h.from_caller(invite())
+    sent = h.take()
+    assert statuses(sent, CALLER) == [100]
+    forwarded = [m for dest, m in sent if dest == CALLEE]
+    assert len(forwarded) == 1 and isinstance(forwarded[0], Request)
+    top = forwarded[0].top_via
+    assert top is not None and top.host == "127.0.0.1" and top.branch is not None
+    assert top.branch.startswith("z9hG4bK") and forwarded[0].max_forwards == 69
+    assert h.stateful.table.live == 1
+
+    h.from_caller(invite())  # a retransmission: the script does not run again
+    assert runs == ["INVITE"]
+    again = h.take()
+    assert statuses(again, CALLER) == [100] and not h.requests_to(CALLEE)
+
+
+def test_replies_go_upstream_through_the_transaction_and_it_ends() -> None:
+    h = Harness(RouteTable(main=relay))
+    h.from_caller(invite())
+    (branch,) = h.requests_to(CALLEE)
+    h.from_callee(branch.make_response(180, to_tag="callee"))
+    h.from_callee(branch.make_response(200, to_tag="callee"))
+    sent = h.take()
+    assert statuses(sent, CALLER) == [180, 200]
+    up = [m for dest, m in sent if dest == CALLER]
+    assert all(m.top_via is not None and m.top_via.host == "10.0.0.1" for m in up)  # ours gone
+    h.advance(40)
+    assert h.stateful.table.live == 0 and len(h.stateful.wheel) == 0
+
+
+def test_a_stateless_script_makes_no_transaction() -> None:
+    def main(ctx: Ctx) -> int:
+        return ctx.forward()
+
+    h = Harness(RouteTable(main=main))
+    h.from_caller(invite())
+    assert h.stateful.table.live == 0
+    assert [dest for dest, _ in h.take()] == [CALLEE]
+
+
+def test_appended_branches_fork_in_parallel_with_their_own_branch_ids() -> None:
+    def main(ctx: Ctx) -> int:
+        ctx.append_branch("sip:carol@127.0.0.3:5070")
+        return relay(ctx)
+
+    h = Harness(RouteTable(main=main))
+    h.from_caller(invite())
+    sent = h.take()
+    to_bob = [m for dest, m in sent if dest == CALLEE]
+    to_carol = [m for dest, m in sent if dest == OTHER]
+    assert len(to_bob) == len(to_carol) == 1
+    assert isinstance(to_carol[0], Request) and to_carol[0].ruri_text == "sip:carol@127.0.0.3:5070"
+    branches = {m.top_via.branch for m in (*to_bob, *to_carol) if m.top_via is not None}
+    assert len(branches) == 2
+
+
+def test_du_decides_where_the_branch_goes_and_the_ruri_stays() -> None:
+    def main(ctx: Ctx) -> int:
+        ctx.du = "sip:127.0.0.3:5070"
+        return relay(ctx)
+
+    h = Harness(RouteTable(main=main))
+    h.from_caller(invite())
+    (branch,) = h.requests_to(OTHER)
+    assert branch.ruri_text == "sip:bob@127.0.0.2:5070"
+
+
+def test_a_target_that_cannot_be_reached_makes_t_relay_fail() -> None:
+    codes: list[int] = []
+
+    def main(ctx: Ctx) -> int:
+        ctx.ruri = "sip:bob@127.0.0.1:5060"  # ourselves
+        codes.append(tm.t_relay(ctx))
+        signaling.send_reply(ctx, 500, "Relay Error")
+        raise ScriptExit
+
+    h = Harness(RouteTable(main=main))
+    h.from_caller(invite())
+    assert codes and codes[0] < 0
+    assert statuses(h.take(), CALLER) == [100, 500]  # the reply went statefully
+
+
+# ---------------------------------------------------------------------- failure_route
+
+
+def test_failure_route_forks_serially_after_a_486() -> None:
+    seen: list[tuple[int, int, str | None, object]] = []
+
+    def main(ctx: Ctx) -> int:
+        ctx.avp_push("next", "sip:carol@127.0.0.3:5070")
+        tm.t_on_failure(ctx, "next")
+        return relay(ctx)
+
+    def next_one(ctx: Ctx) -> int:
+        seen.append((tm.t_check_status(ctx, "486"), int(str(ctx.pv_get("T_reply_code"))),
+                     ctx.ruri, ctx.avp_get("next")))  # fmt: skip
+        ctx.ruri = str(ctx.avp_get("next"))
+        return tm.t_relay(ctx)
+
+    h = Harness(RouteTable(main=main, failure={"next": next_one}))
+    h.from_caller(invite())
+    (first,) = h.requests_to(CALLEE)
+    h.from_callee(first.make_response(486, to_tag="busy"))
+    assert seen == [(1, 486, "sip:bob@127.0.0.2:5070", "sip:carol@127.0.0.3:5070")]
+    sent = h.take()
+    acks = [m for dest, m in sent if dest == CALLEE and isinstance(m, Request)]
+    assert [m.method for m in acks] == ["ACK"]  # the 486 is ACKed hop by hop
+    assert 486 not in statuses(sent, CALLER)
+    second = [m for dest, m in sent if dest == OTHER and isinstance(m, Request)]
+    assert [m.method for m in second] == ["INVITE"]
+    assert second[0].ruri_text == "sip:carol@127.0.0.3:5070" and second[0].max_forwards == 69
+    h.from_callee(second[0].make_response(200, to_tag="carol"), OTHER)
+    assert statuses(h.take(), CALLER) == [200]
+
+
+def test_a_failure_route_that_does_nothing_lets_the_best_reply_go_up() -> None:
+    ran: list[bool] = []
+
+    def main(ctx: Ctx) -> int:
+        tm.t_on_failure(ctx, "quiet")
+        return relay(ctx)
+
+    def quiet(ctx: Ctx) -> int:
+        ran.append(tm.t_was_cancelled(ctx) > 0)
+        return 1
+
+    h = Harness(RouteTable(main=main, failure={"quiet": quiet}))
+    h.from_caller(invite())
+    (first,) = h.requests_to(CALLEE)
+    h.from_callee(first.make_response(404, to_tag="x"))
+    assert ran == [False]
+    assert statuses(h.take(), CALLER) == [404]
+
+
+def test_a_failure_route_may_reply_itself() -> None:
+    def main(ctx: Ctx) -> int:
+        tm.t_on_failure(ctx, "answer")
+        return relay(ctx)
+
+    def answer(ctx: Ctx) -> int:
+        return tm.t_reply(ctx, 480, "Try Later")
+
+    h = Harness(RouteTable(main=main, failure={"answer": answer}))
+    h.from_caller(invite())
+    (first,) = h.requests_to(CALLEE)
+    h.from_callee(first.make_response(503, to_tag="x"))
+    assert statuses(h.take(), CALLER) == [480]
+
+
+def test_no_answer_times_out_into_the_failure_route_with_a_local_408() -> None:
+    seen: list[tuple[int, int]] = []
+    set_modparam("tm", "fr_timeout", 5)
+
+    def main(ctx: Ctx) -> int:
+        tm.t_on_failure(ctx, "timeout")
+        return relay(ctx)
+
+    def timeout(ctx: Ctx) -> int:
+        seen.append((int(str(ctx.pv_get("T_reply_code"))), tm.t_local_replied(ctx, "branch")))
+        return 1
+
+    h = Harness(RouteTable(main=main, failure={"timeout": timeout}))
+    h.from_caller(invite())
+    h.take()
+    h.advance(3)
+    assert not seen  # not before fr_timeout
+    h.advance(3)
+    assert seen == [(408, 1)]
+    assert 408 in statuses(h.take(), CALLER)
+
+
+# ---------------------------------------------------------------------- branch and reply routes
+
+
+def test_branch_route_edits_each_branch_and_drop_cancels_one() -> None:
+    def main(ctx: Ctx) -> int:
+        ctx.append_branch("sip:carol@127.0.0.3:5070")
+        tm.t_on_branch(ctx, "per_branch")
+        return relay(ctx)
+
+    def per_branch(ctx: Ctx) -> int:
+        if ctx.ruri_user == "carol":
+            raise ScriptDrop
+        ctx.append_header(f"X-Branch: {ctx.pv_get('T_branch_idx')}")
+        return 1
+
+    h = Harness(RouteTable(main=main, branch={"per_branch": per_branch}))
+    h.from_caller(invite())
+    sent = h.take()
+    assert not [m for dest, m in sent if dest == OTHER]
+    (bob,) = [m for dest, m in sent if dest == CALLEE]
+    assert bob.header("X-Branch") == "0"
+
+
+def test_branch_route_may_move_the_branch_with_du() -> None:
+    def main(ctx: Ctx) -> int:
+        tm.t_on_branch(ctx, "move")
+        return relay(ctx)
+
+    def move(ctx: Ctx) -> int:
+        ctx.du = "sip:127.0.0.3:5070"
+        return 1
+
+    h = Harness(RouteTable(main=main, branch={"move": move}))
+    h.from_caller(invite())
+    assert len(h.requests_to(OTHER)) == 1
+
+
+def test_reply_routes_see_the_reply_and_may_drop_a_provisional() -> None:
+    seen: list[tuple[str, int | None, object]] = []
+
+    def main(ctx: Ctx) -> int:
+        ctx.avp_push("who", "alice")
+        tm.t_on_reply(ctx, "replies")
+        return relay(ctx)
+
+    def global_onreply(ctx: Ctx) -> int:
+        seen.append(("global", ctx.status, None))
+        return 1
+
+    def replies(ctx: Ctx) -> int:
+        seen.append(("armed", ctx.status, ctx.avp_get("who")))
+        if ctx.status == 183:
+            raise ScriptDrop
+        return 1
+
+    set_modparam("tm", "onreply_avp_mode", 1)
+    h = Harness(RouteTable(main=main, onreply=global_onreply, onreply_named={"replies": replies}))
+    h.from_caller(invite())
+    (branch,) = h.requests_to(CALLEE)
+    h.from_callee(branch.make_response(183, to_tag="t"))
+    h.from_callee(branch.make_response(180, to_tag="t"))
+    assert seen == [("global", 183, None), ("armed", 183, "alice"),
+                    ("global", 180, None), ("armed", 180, "alice")]  # fmt: skip
+    assert statuses(h.take(), CALLER) == [180]  # the 183 was dropped
+
+
+# ---------------------------------------------------------------------- CANCEL
+
+
+def test_cancel_is_answered_and_sent_on_then_the_487_goes_up() -> None:
+    h = Harness(RouteTable(main=relay))
+    h.from_caller(invite())
+    (branch,) = h.requests_to(CALLEE)
+    h.from_callee(branch.make_response(180, to_tag="t"))
+    h.take()
+    h.from_caller(invite("CANCEL"))
+    sent = h.take()
+    assert statuses(sent, CALLER) == [200]
+    cancels = [m for dest, m in sent if dest == CALLEE and isinstance(m, Request)]
+    assert [m.method for m in cancels] == ["CANCEL"]
+    assert cancels[0].top_via is not None and branch.top_via is not None
+    assert cancels[0].top_via.branch == branch.top_via.branch
+    h.from_callee(cancels[0].make_response(200))
+    h.from_callee(branch.make_response(487, to_tag="t"))
+    sent = h.take()
+    assert statuses(sent, CALLER) == [487]
+    assert [m.method for dest, m in sent if isinstance(m, Request)] == ["ACK"]
+
+
+def test_a_cancel_that_matches_nothing_reaches_the_script() -> None:
+    checks: list[int] = []
+
+    def main(ctx: Ctx) -> int:
+        if ctx.method == "CANCEL":
+            checks.append(tm.t_check_trans(ctx))
+            raise ScriptExit
+        return relay(ctx)
+
+    h = Harness(RouteTable(main=main))
+    h.from_caller(invite(branch="z9hG4bK-other"))  # some transaction is live
+    h.from_caller(invite("CANCEL"))
+    assert checks == [-1]
+
+
+# ---------------------------------------------------------------------- replies, t_newtran
+
+
+def test_send_reply_with_a_transaction_is_stateful() -> None:
+    def main(ctx: Ctx) -> int:
+        assert tm.t_newtran(ctx) == 1
+        signaling.send_reply(ctx, 404, "Not Here")
+        raise ScriptExit
+
+    h = Harness(RouteTable(main=main))
+    h.from_caller(invite("MESSAGE"))
+    assert statuses(h.take(), CALLER) == [404]
+    h.from_caller(invite("MESSAGE"))  # the retransmission gets the same reply again
+    assert statuses(h.take(), CALLER) == [404]
+
+
+def test_a_transaction_left_without_reply_or_branch_is_released() -> None:
+    def main(ctx: Ctx) -> int:
+        tm.t_newtran(ctx)
+        raise ScriptExit
+
+    h = Harness(RouteTable(main=main))
+    h.from_caller(invite("OPTIONS"))
+    assert h.stateful.table.live == 0
+
+
+def test_the_ack_of_a_2xx_is_relayed_statelessly_by_t_relay() -> None:
+    def main(ctx: Ctx) -> int:
+        return relay(ctx)
+
+    h = Harness(RouteTable(main=main))
+    h.from_caller(invite())
+    (branch,) = h.requests_to(CALLEE)
+    h.from_callee(branch.make_response(200, to_tag="t"))
+    h.take()
+    h.from_caller(invite("ACK", to_tag="t"))
+    acks = h.requests_to(CALLEE)
+    assert [m.method for m in acks] == ["ACK"]
+
+
+# ---------------------------------------------------------------------- suspension
+
+
+async def test_a_suspending_route_gets_its_transaction_first() -> None:
+    gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    runs: list[int] = []
+
+    async def main(ctx: Ctx) -> int:
+        runs.append(1)
+        await gate
+        return relay(ctx)
+
+    h = Harness(RouteTable(main=main))
+    h.from_caller(invite())
+    assert statuses(h.take(), CALLER) == [100] and h.stateful.table.live == 1
+    h.from_caller(invite())  # absorbed while the route waits
+    assert runs == [1]
+    gate.set_result(None)
+    await asyncio.gather(*h.pipeline.in_flight)
+    assert len(h.requests_to(CALLEE)) == 1
+
+
+async def test_a_cancel_while_the_route_waits_answers_487() -> None:
+    gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    results: list[int] = []
+
+    async def main(ctx: Ctx) -> int:
+        await gate
+        results.append(tm.t_relay(ctx))
+        raise ScriptExit
+
+    h = Harness(RouteTable(main=main))
+    h.from_caller(invite())
+    h.from_caller(invite("CANCEL"))
+    sent = h.take()
+    assert sorted(statuses(sent, CALLER)) == [100, 200, 487]
+    gate.set_result(None)
+    await asyncio.gather(*h.pipeline.in_flight)
+    assert results and results[0] < 0 and not h.requests_to(CALLEE)
+
+
+def test_a_failure_route_name_without_a_route_changes_nothing() -> None:
+    def main(ctx: Ctx) -> int:
+        tm.t_on_failure(ctx, "missing")
+        return relay(ctx)
+
+    h = Harness(RouteTable(main=main))
+    h.from_caller(invite())
+    (branch,) = h.requests_to(CALLEE)
+    h.from_callee(branch.make_response(486, to_tag="x"))
+    assert statuses(h.take(), CALLER) == [486]
