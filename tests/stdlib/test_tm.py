@@ -1,0 +1,160 @@
+"""Module tm, function by function: return codes, what each one arms, the $T_* variables.
+
+Contexts come from the stateful test harness (a pipeline with recorded sends and a fake
+clock) or, for "no transactions here", from stdlib.testing.
+"""
+
+from __future__ import annotations
+
+from runtime.api import Ctx, RouteKind, RouteTable
+from runtime.core.stateful import TxData
+from runtime.sip import parse_message
+from runtime.transport.source import Source
+from stdlib import REGISTRY, tm
+from stdlib._modules import set_modparam
+from stdlib.testing import context
+from tests.runtime.core.test_stateful import CALLEE, CALLER, UDP, Harness, invite
+
+
+def request_ctx(h: Harness, data: bytes) -> Ctx:
+    """A request-route context over `data` as the pipeline would make it (not run)."""
+    msg = parse_message(data)
+    return Ctx(msg, UDP, CALLER[0], CALLER[1], h.pipeline, source=Source(UDP, *CALLER))
+
+
+def test_without_a_pipeline_the_functions_answer_minus_one() -> None:
+    ctx, core = context(invite())
+    assert tm.t_relay(ctx) < 0 and tm.t_check_trans(ctx) == -1 and tm.t_newtran(ctx) == -1
+    assert tm.t_reply(ctx, 404, "Not Found") == -1 and not core.replies
+    assert tm.t_was_cancelled(ctx) == -1 and tm.t_flush_flags(ctx) == -1
+
+
+def test_t_newtran_creates_once_and_refuses_a_second_time() -> None:
+    h = Harness(RouteTable())
+    ctx = request_ctx(h, invite())
+    assert tm.t_newtran(ctx) == 1 and ctx.tx is not None
+    assert tm.t_newtran(ctx) == -10
+    again = request_ctx(h, invite())  # the same request once more: a retransmission
+    assert tm.t_newtran(again) == 0 and again.tx is None
+
+
+def test_t_check_trans_answers_by_method() -> None:
+    h = Harness(RouteTable())
+    first = request_ctx(h, invite())
+    assert tm.t_check_trans(first) == -1
+    tm.t_newtran(first)
+    h.take()
+    assert tm.t_check_trans(first) == 1  # its own transaction
+    retransmission = request_ctx(h, invite())
+    assert tm.t_check_trans(retransmission) == 0  # stops the script, 100 sent again
+    assert [m.status for _, m in h.take() if not m.is_request] == [100]
+    cancel = request_ctx(h, invite("CANCEL"))
+    assert tm.t_check_trans(cancel) == 1  # its INVITE exists
+    stray = request_ctx(h, invite("CANCEL", branch="z9hG4bK-nothing"))
+    assert tm.t_check_trans(stray) == -1
+
+
+def test_the_ack_of_a_2xx_belongs_to_no_transaction() -> None:
+    # the INVITE transaction ends with its 2xx (RFC 3261 §17.2.1): the ACK is end to end
+    h = Harness(RouteTable())
+    ctx = request_ctx(h, invite())
+    tm.t_newtran(ctx)
+    assert tm.t_reply(ctx, 200, "OK") == 1
+    assert h.stateful.table.live == 0
+    ack = request_ctx(h, invite("ACK", to_tag="x"))
+    assert tm.t_check_trans(ack) == -1 and tm.t_newtran(ack) == 1
+
+
+def test_t_reply_creates_the_transaction_and_stops_for_an_ack() -> None:
+    h = Harness(RouteTable())
+    ctx = request_ctx(h, invite("MESSAGE"))
+    assert tm.t_reply(ctx, 403, "Forbidden") == 1 and ctx.tx is not None
+    assert [m.status for _, m in h.take() if not m.is_request] == [403]
+    assert tm.t_reply(ctx, 200, "OK") == -1  # a final was already sent
+    ack = request_ctx(h, invite("ACK"))
+    assert tm.t_reply(ack, 200, "OK") == 0
+    body = request_ctx(h, invite("OPTIONS"))
+    assert tm.t_reply_with_body(body, 200, "OK", "hello") == 1
+    ((_, reply),) = h.take()
+    assert reply.body == b"hello"
+
+
+def test_t_relay_of_an_ack_goes_statelessly() -> None:
+    h = Harness(RouteTable())
+    ack = request_ctx(h, invite("ACK", to_tag="x"))
+    assert tm.t_relay(ack) == 1 and ack.tx is None and h.stateful.table.live == 0
+    assert [dest for dest, _ in h.take()] == [CALLEE]
+
+
+def test_t_on_functions_arm_the_transaction_data() -> None:
+    h = Harness(RouteTable())
+    ctx = request_ctx(h, invite())
+    assert tm.t_on_failure(ctx, "f") == 1
+    assert tm.t_on_branch(ctx, "b") == 1
+    assert tm.t_on_reply(ctx, "r") == 1
+    data = ctx.tx_data
+    assert isinstance(data, TxData)
+    assert (data.on_failure, data.on_branch, data.on_reply) == ("f", "b", "r")
+    tm.t_newtran(ctx)
+    assert ctx.tx.user_data is data
+
+
+def test_t_check_status_reads_the_reply_code_of_the_route_kind() -> None:
+    h = Harness(RouteTable())
+    ctx = request_ctx(h, invite("MESSAGE"))
+    assert tm.t_check_status(ctx, "2[0-9][0-9]") == -1  # no transaction
+    tm.t_reply(ctx, 202, "Accepted")
+    assert tm.t_check_status(ctx, "2[0-9][0-9]") == 1
+    assert tm.t_check_status(ctx, "^4") == -1
+    assert ctx.pv_get("T_reply_code") == 202
+    reply, _ = context("SIP/2.0 183 Progress\nVia: SIP/2.0/UDP 127.0.0.1\n"
+                       "From: <sip:a@b>;tag=1\nTo: <sip:c@d>\nCall-ID: x\nCSeq: 1 INVITE\n\n",
+                       RouteKind.ONREPLY)  # fmt: skip
+    assert tm.t_check_status(reply, "18[0-9]") == 1
+
+
+def test_timer_variables_and_modparams_set_the_timeouts() -> None:
+    set_modparam("tm", "fr_inv_timeout", 60)
+    set_modparam("tm", "T1_timer", 250)
+    h = Harness(RouteTable())
+    ctx = request_ctx(h, invite())
+    ctx.pv_set("T_fr_timeout", 7)
+    assert ctx.pv_get("T_fr_timeout") == 7
+    tm.t_newtran(ctx)
+    settings = ctx.tx.settings
+    assert (settings.fr_timeout, settings.fr_inv_timeout, settings.t1) == (7.0, 60.0, 0.25)
+    ctx.pv_set("T_fr_inv_timeout", 30)
+    assert ctx.tx.settings.fr_inv_timeout == 30.0 and ctx.pv_get("T_fr_inv_timeout") == 30
+
+
+def test_branch_avps_belong_to_their_branch() -> None:
+    values: list[object] = []
+
+    def main(ctx: Ctx) -> int:
+        ctx.append_branch("sip:carol@127.0.0.3:5070")
+        tm.t_on_branch(ctx, "mark")
+        tm.t_on_failure(ctx, "read")
+        return tm.t_relay(ctx)
+
+    def mark(ctx: Ctx) -> int:
+        ctx.pv_set("bavp", f"branch-{ctx.pv_get('T_branch_idx')}", "who")
+        values.append(ctx.pv_get("T_ruri"))
+        return 1
+
+    def read(ctx: Ctx) -> int:
+        values.append(ctx.pv_get("bavp", "who"))
+        return 1
+
+    h = Harness(RouteTable(main=main, branch={"mark": mark}, failure={"read": read}))
+    h.from_caller(invite())
+    assert values == ["sip:bob@127.0.0.2:5070", "sip:carol@127.0.0.3:5070"]
+    sent = [m for dest, m in h.take() if m.is_request]
+    for branch in sent:
+        h.from_callee(branch.make_response(486, to_tag="x"))  # type: ignore[union-attr]
+    assert values[2] in ("branch-0", "branch-1")
+
+
+def test_tm_functions_are_registered_with_their_exit_codes() -> None:
+    assert REGISTRY["t_newtran"].may_exit and REGISTRY["t_check_trans"].may_exit
+    assert REGISTRY["t_reply"].may_exit and not REGISTRY["t_relay"].may_exit
+    assert REGISTRY["t_relay"].routes == RouteKind.REQUEST | RouteKind.FAILURE
