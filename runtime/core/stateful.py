@@ -192,11 +192,11 @@ class Stateful:
 
     def receive_response(self, msg: Response, source: Source) -> bool:
         """True when the response belonged to a transaction (False: forward statelessly)."""
-        effects = self.layer.receive(msg, source)
-        if len(effects) == 1 and type(effects[0]) is StrayResponse:
-            return False
-        self._reply_source = source
+        self._reply_source = source  # the reply routes run inside the layer's step
         try:
+            effects = self.layer.receive(msg, source)
+            if len(effects) == 1 and type(effects[0]) is StrayResponse:
+                return False
             self.apply(effects)
         finally:
             self._reply_source = None

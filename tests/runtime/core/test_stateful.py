@@ -357,7 +357,7 @@ def test_reply_routes_see_the_reply_and_may_drop_a_provisional() -> None:
         return relay(ctx)
 
     def global_onreply(ctx: Ctx) -> int:
-        seen.append(("global", ctx.status, None))
+        seen.append(("global", ctx.status, ctx.src_ip))  # $si of a reply: who sent it
         return 1
 
     def replies(ctx: Ctx) -> int:
@@ -372,8 +372,8 @@ def test_reply_routes_see_the_reply_and_may_drop_a_provisional() -> None:
     (branch,) = h.requests_to(CALLEE)
     h.from_callee(branch.make_response(183, to_tag="t"))
     h.from_callee(branch.make_response(180, to_tag="t"))
-    assert seen == [("global", 183, None), ("armed", 183, "alice"),
-                    ("global", 180, None), ("armed", 180, "alice")]  # fmt: skip
+    assert seen == [("global", 183, CALLEE[0]), ("armed", 183, "alice"),
+                    ("global", 180, CALLEE[0]), ("armed", 180, "alice")]  # fmt: skip
     assert statuses(h.take(), CALLER) == [180]  # the 183 was dropped
 
 
