@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from runtime.core.ctx import AvpStore, Ctx
 from runtime.core.nexthop import next_hop, resolve_host
 from runtime.core.script import RouteFn, RouteKind, ScriptDrop, ScriptExit
-from runtime.sip import Request, Response, SipParseError, parse_message
+from runtime.sip import Request, Response, SipParseError, parse_message, split_list
 from runtime.transaction import (
     Branch,
     Effect,
@@ -379,14 +379,16 @@ class Stateful:
         first = ctx.ruri
         if first is None:
             return RELAY_NO_DESTINATION
-        targets: list[tuple[str, str | None]] = [(first, ctx.du or outbound_proxy)]
-        targets.extend((b.uri, b.du) for b in ctx.branches)
+        targets: list[tuple[str, str | None, str | None]] = [
+            (first, ctx.du or outbound_proxy, None)
+        ]
+        targets.extend((b.uri, b.du, b.path) for b in ctx.branches)
         specs: list[Branch] = []
-        for position, (uri, du) in enumerate(targets):
+        for position, (uri, du, path) in enumerate(targets):
             hop = self._hop(ctx, uri, du)
             if hop is None:
                 continue
-            request = msg if position == 0 else _with_ruri(msg, uri)
+            request = msg if position == 0 else _for_branch(msg, uri, path)
             if request is None:
                 continue
             specs.append(Branch(request, hop, hop.proto, hop.socket.hostport))
@@ -629,12 +631,18 @@ def set_onreply_avp_mode(visible: bool) -> None:
     _ONREPLY_AVPS[0] = visible
 
 
-def _with_ruri(msg: Request, uri: str) -> Request | None:
-    """A copy of `msg` for another branch, sent to `uri`."""
+def _for_branch(msg: Request, uri: str, path: str | None) -> Request | None:
+    """A copy of `msg` for another branch: sent to `uri`, with a Route set of its own,
+    its `path` (RFC 3327) — not the Route headers lookup() put on the message for the
+    first binding's path. An initial request being forked has no other Route set."""
     try:
         copy = parse_message(msg.to_bytes())
     except SipParseError:
         return None
     assert isinstance(copy, Request)
     copy.set_ruri(uri)
+    copy.remove_header("Route")
+    if path:
+        for hop in reversed(split_list(path)):
+            copy.add_header("Route", hop[1].strip(), at_top=True)
     return copy

@@ -19,8 +19,10 @@ from runtime.core.stateful import Stateful
 from runtime.sip import Request, Response, parse_message
 from runtime.transport.socketinfo import SocketInfo
 from runtime.transport.source import Source
-from stdlib import signaling, tm
+from runtime.usrloc import TABLES, MemoryStore
+from stdlib import registrar, signaling, tm
 from stdlib._modules import reset_modparams, set_modparam
+from stdlib.testing import context
 
 UDP = SocketInfo("udp", "127.0.0.1", 5060, socket.AF_INET)
 CALLER = ("10.0.0.1", 5062)
@@ -506,3 +508,42 @@ def test_a_failure_route_name_without_a_route_changes_nothing() -> None:
     (branch,) = h.requests_to(CALLEE)
     h.from_callee(branch.make_response(486, to_tag="x"))
     assert statuses(h.take(), CALLER) == [486]
+
+
+# ---------------------------------------------------------------------- registrar lookup
+
+
+@pytest.fixture
+def location() -> Iterator[None]:
+    TABLES.reset()
+    TABLES.clock = lambda: 5000.0
+    TABLES.install("location", MemoryStore("location"))
+    yield
+    TABLES.reset()
+
+
+def test_lookup_bindings_are_called_in_parallel_each_through_its_path(location: None) -> None:
+    path = "<sip:127.0.0.3:5070;lr>"
+    save_ctx, _ = context(
+        "REGISTER sip:example.com SIP/2.0\n"
+        "Via: SIP/2.0/UDP 127.0.0.2:5070;branch=z9hG4bKreg\n"
+        "From: <sip:bob@example.com>;tag=r1\nTo: <sip:bob@example.com>\n"
+        "Call-ID: reg-1\nCSeq: 1 REGISTER\n"
+        "Contact: <sip:bob@127.0.0.2:5070>;q=0.9, <sip:bob@127.0.0.4:5070>;q=0.5\n"
+        f"Path: {path}\n\n"
+    )
+    assert registrar.save(save_ctx, "location", "path-lazy") == 1
+
+    def main(ctx: Ctx) -> int:
+        if registrar.lookup(ctx, "location") < 0:
+            return -1
+        return relay(ctx)
+
+    h = Harness(RouteTable(main=main))
+    h.from_caller(invite(ruri="sip:bob@example.com"))
+    sent = [(dest, m) for dest, m in h.take() if isinstance(m, Request)]
+    assert len(sent) == 2  # both bindings at once, both through the Path proxy
+    uris = sorted(m.ruri_text for _, m in sent)
+    assert uris == ["sip:bob@127.0.0.2:5070", "sip:bob@127.0.0.4:5070"]
+    assert {dest for dest, _ in sent} == {OTHER}
+    assert all(m.headers_named("Route") == [path] for _, m in sent)  # one Route set each
