@@ -16,19 +16,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Check and build the sample proxy, then serve it on 127.0.0.1:5060 until Ctrl-C.
-# While the stateful modules (tm, registrar) are still being built, samples/proxy.cfg cannot
-# compile yet; `make run` then says so and serves samples/stateless.cfg instead.
 run: venv
-	@mkdir -p build
-	@if $(SIPC) build samples/proxy.cfg -o build/ 2>build/proxy-build.log; then \
-		$(SIPC) run build/proxy.py; \
-	else \
-		grep -E "^error\[unsupported-function\]" build/proxy-build.log | sort -u || true; \
-		echo "sipc: samples/proxy.cfg needs the functions above, which sipc does not implement yet"; \
-		echo "      (full report: build/proxy-build.log);"; \
-		echo "sipc: serving samples/stateless.cfg on 127.0.0.1:5060 instead; Ctrl-C stops it."; \
-		$(SIPC) run samples/stateless.cfg; \
-	fi
+	$(SIPC) build samples/proxy.cfg -o build/
+	$(SIPC) run build/proxy.py
 
 test: venv
 	$(BIN)/python -m pytest -q
