@@ -213,33 +213,27 @@ class Stateful:
     # ------------------------------------------------------------------ effects
 
     def apply(self, effects: list[Effect]) -> None:
+        """Carry out what the layer asked for, in order (the commonest kinds first)."""
         now = -1.0
         for effect in effects:
-            kind = type(effect)
-            if kind is Send:
-                assert isinstance(effect, Send)
+            if isinstance(effect, Send):
                 if not self._send(effect.destination, effect.data) and effect.key:
                     self.apply(self.layer.transport_error(effect.key))
-            elif kind is StartTimer:
-                assert isinstance(effect, StartTimer)
+            elif isinstance(effect, StartTimer):
                 if now < 0:
                     now = self.clock()
                 self.wheel.schedule(effect.id, now + effect.delay)
-            elif kind is StopTimer:
-                assert isinstance(effect, StopTimer)
+            elif isinstance(effect, StopTimer):
                 self.wheel.cancel(effect.id)
-            elif kind is Failure:
-                assert isinstance(effect, Failure)
+            elif isinstance(effect, Terminated):
+                transaction = effect.transaction
+                transaction.user_data = None  # AVPs, flags, armed routes
+                transaction.on_branch = transaction.on_reply = None
+            elif isinstance(effect, Failure):
                 self._on_failure(effect)
-            elif kind is Terminated:
-                assert isinstance(effect, Terminated)
-                effect.transaction.user_data = None
-                effect.transaction.on_branch = effect.transaction.on_reply = None
-            elif kind is StrayResponse:
-                assert isinstance(effect, StrayResponse)
+            elif isinstance(effect, StrayResponse):
                 self._stray_response(effect.response, effect.source)
-            elif kind is NewRequest or kind is StrayCancel:
-                assert isinstance(effect, NewRequest | StrayCancel)
+            elif isinstance(effect, NewRequest | StrayCancel):
                 self._main_route(effect.request, effect.source)
 
     def _send(self, destination: Any, data: bytes) -> bool:
