@@ -21,7 +21,8 @@ def _valid_max_value(max_value: int) -> bool:
 def mf_process_maxfwd_header(ctx: Ctx, max_value: int) -> int:
     """Add `Max-Forwards: max_value` (2), or decrement the received value (1);
     -1 when it is already 0 (the script should answer 483), -2 on a bad value."""
-    if not _valid_max_value(max_value):
+    limit = _max_limit()
+    if not 1 <= max_value <= min(_UPPER_BOUND, limit):
         return -2
     msg = ctx.msg
     text = msg.header("Max-Forwards")
@@ -36,7 +37,7 @@ def mf_process_maxfwd_header(ctx: Ctx, max_value: int) -> int:
     value = int(text)
     if value == 0:
         return -1
-    msg.set_header("Max-Forwards", str(min(value, _max_limit()) - 1))
+    msg.set_max_forwards(min(value, limit) - 1)
     ctx.maxfwd_done = True
     return 1
 

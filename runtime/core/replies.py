@@ -14,12 +14,14 @@ import secrets
 from runtime.sip import MAGIC_COOKIE, Request
 
 _PROCESS_SECRET = secrets.token_bytes(16)  # so peers cannot predict our branches
+# keyed hashers by digest size: copying one is cheaper than keying a new one per message
+_HASHERS = {size: hashlib.blake2b(digest_size=size, key=_PROCESS_SECRET) for size in (8, 10)}
 
 
 def _digest(key: str, size: int) -> str:
-    return hashlib.blake2b(
-        key.encode("utf-8", "surrogateescape"), digest_size=size, key=_PROCESS_SECRET
-    ).hexdigest()
+    hasher = _HASHERS[size].copy()
+    hasher.update(key.encode("utf-8", "surrogateescape"))
+    return hasher.hexdigest()
 
 
 def _transaction_key(request: Request) -> str:
@@ -30,8 +32,11 @@ def _transaction_key(request: Request) -> str:
     retransmissions, its CANCEL and its non-2xx ACK all map to the same key.
     """
     top = request.top_via
-    if top is not None and top.has_rfc3261_branch:
-        return f"{top.branch}|{top.sent_by}"
+    if top is not None:
+        branch = top.branch  # has_rfc3261_branch, without reading the branch twice
+        if branch is not None and len(branch) > 7 and branch.startswith(MAGIC_COOKIE):
+            port = top.port
+            return f"{branch}|{top.host}" if port is None else f"{branch}|{top.host}:{port}"
     cseq = (request.header("CSeq") or "").split(None, 1)[:1]
     from_ = request.header("From") or ""
     sent_by = top.sent_by if top is not None else ""

@@ -18,10 +18,13 @@ _PRESENT = ("From", "To", "Call-ID")
 
 def check_message(msg: Request | Response, *, datagram: bool) -> None:
     """Raise `SipParseError` when the message must not be routed (a request gets a 400)."""
-    for name in _PRESENT:
-        if not msg.has_header(name):
-            raise SipParseError(f"missing {name} header", 0)
-    if msg.version.upper() != "SIP/2.0":
+    has_header = msg.has_header
+    if not (has_header("From") and has_header("To") and has_header("Call-ID")):
+        for name in _PRESENT:
+            if not has_header(name):
+                raise SipParseError(f"missing {name} header", 0)
+    version = msg.version
+    if version != "SIP/2.0" and version.upper() != "SIP/2.0":
         raise SipParseError(f"unsupported SIP version {msg.version!r}", 0)
     if msg.top_via is None:  # parses it, raising on a malformed one
         raise SipParseError("missing Via header", 0)

@@ -201,10 +201,26 @@ def parse_via(text: str, offset: int = 0) -> Via:
         if port is None or port <= 65535:
             if not param_text:
                 return Via("SIP/2.0", transport, host, port)
-            pairs = [piece.partition("=") for piece in param_text[1:].split(";")]
-            params = tuple([(name, value if equals else None) for name, equals, value in pairs])
-            via = Via("SIP/2.0", transport, host, port, params)
-            _check_via_params(via, offset + simple.start(4))
+            # one loop builds the params and vets the usual ones (branch, received, rport:
+            # the regex allows only ASCII there, so isdigit() is [0-9]+); anything else
+            # goes through the full checks
+            params: list[tuple[str, str | None]] = []
+            vetted = True
+            for piece in param_text[1:].split(";"):
+                name, equals, value = piece.partition("=")
+                if equals:
+                    params.append((name, value))
+                    if name not in _VIA_FINE_WITH_VALUE and not (
+                        name == "rport" and value.isdigit()
+                    ):
+                        vetted = False
+                else:
+                    params.append((name, None))
+                    if name != "rport":
+                        vetted = False
+            via = Via("SIP/2.0", transport, host, port, tuple(params))
+            if not vetted:
+                _check_via_params(via, offset + simple.start(4))
             return via
     return parse_via_general(text, offset)
 

@@ -188,9 +188,14 @@ class Message:
         key = _KEY_OF_NAME.get(name) or header_key(name)
         if index == 0:
             try:
-                return self._value_at(self._keys.index(key))
+                line = self._lines[self._keys.index(key)]
             except ValueError:  # absent: cheaper than scanning twice when present
                 return None
+            # _value_at inlined: several headers are read like this for every message
+            value = line[line.find(b":") + 1 :]
+            if b"\r\n" in value:
+                value = value.replace(b"\r\n", b"")  # unfold: the continuation's SP/HT stays
+            return value.decode(_ENCODING, _ERRORS).strip()
         positions = self._positions(key)
         try:
             return self._value_at(positions[index])
@@ -379,10 +384,9 @@ class Message:
         except ValueError:
             self.prepend_via(via)
             return
-        value = self._value_at(i)
         # in place when the new line lands where the old one was: another Via line follows
         # at once, or this is the only Via and the first header (prepend_via's position)
-        if "," in value:
+        if b"," in self._lines[i]:
             in_place = False
         elif i + 1 < len(keys) and keys[i + 1] == "via":
             in_place = True
@@ -404,6 +408,16 @@ class Message:
         _remember_via(text, via)  # the replies to this request come back with it
 
     def set_max_forwards(self, hops: int) -> None:
+        keys = self._keys
+        if keys.count("max-forwards") == 1:
+            i = keys.index("max-forwards")
+            # every forwarded request: the usual spelling needs no name check or decoding
+            if self._lines[i].startswith(b"Max-Forwards:"):
+                self._touch("max-forwards")
+                self._lines[i] = b"Max-Forwards: %d" % hops
+                assert self._line_ids is not None
+                self._line_ids[i] = -1
+                return
         self.set_header("Max-Forwards", str(hops))
 
     def decrement_max_forwards(self) -> int | None:
@@ -658,6 +672,12 @@ def parse_message(data: bytes) -> Request | Response:
     is_response = start_line.startswith(b"SIP/")
     if is_response:
         version, status, reason = _parse_status_line(start_line, start)
+    elif start_line.endswith(b" SIP/2.0") and 0 < start_line.find(b" ") < len(start_line) - 8:
+        # the usual request line: what _parse_request_line accepts, without its checks
+        first = start_line.find(b" ")
+        method = start_line[:first].decode(_ENCODING, _ERRORS)
+        ruri_text = start_line[first + 1 : -8].decode(_ENCODING, _ERRORS)
+        version = "SIP/2.0"
     else:
         method, ruri_text, version = _parse_request_line(start_line, start)
     header_base = line_end + 2

@@ -53,7 +53,7 @@ def _bound_socket(info: SocketInfo, kind: int) -> socket.socket:
 class Transports:
     """The bound sockets; sends a message by protocol and destination."""
 
-    __slots__ = ("_servers", "_udp", "receiver", "sockets", "stats", "tcp")
+    __slots__ = ("_servers", "_udp", "_udp_by_id", "receiver", "sockets", "stats", "tcp")
 
     def __init__(
         self,
@@ -67,6 +67,9 @@ class Transports:
         self.tcp = TcpPool(receiver, self.stats, framer_factory, tcp_idle_timeout)
         self.sockets: list[SocketInfo] = []
         self._udp: dict[SocketInfo, UdpListener] = {}
+        # the same listeners by id() of the bound SocketInfo, which every send from that
+        # socket passes: hashing a dataclass runs Python code, an int hash does not
+        self._udp_by_id: dict[int, UdpListener] = {}
         self._servers: list[asyncio.Server] = []
 
     async def bind(self, wanted: Sequence[SocketInfo]) -> list[SocketInfo]:
@@ -96,6 +99,7 @@ class Transports:
         bound = replace(info, port=int(transport.get_extra_info("sockname")[1]))
         listener.info = bound
         self._udp[bound] = listener
+        self._udp_by_id[id(bound)] = listener
         self.sockets.append(bound)
 
     async def _bind_tcp(self, loop: asyncio.AbstractEventLoop, info: SocketInfo) -> None:
@@ -123,6 +127,11 @@ class Transports:
         self, proto: str, ip: str, port: int, data: bytes, via: SocketInfo | None = None
     ) -> bool:
         """Send to ip:port over `proto`, from `via` when it fits."""
+        if via is not None and proto == "udp" and via.proto == "udp":
+            listener = self._udp_by_id.get(id(via))
+            # the usual case: a bound socket of the right family (an IPv6 one has a ':')
+            if listener is not None and (":" in ip) == (":" in via.ip):
+                return listener.send(data, ip, port)
         info = self.find_socket(proto, family_of(ip), via)
         if info is None:
             self.stats.send_errors += 1
