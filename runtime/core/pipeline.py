@@ -179,13 +179,22 @@ class Pipeline:
         Over a stream `rport` is always filled: the reply must find the connection the
         request came on, and connections are known by the peer's address and port.
         """
-        wants_rport = (top.has_rport and top.rport is None) or source.connection is not None
+        # one pass over the params: the first rport says whether the peer asked for it
+        params = []
+        has_rport = empty_rport = False
+        for key, value in top.params:
+            lowered = key.lower()
+            if lowered in _STAMPED:
+                if lowered == "rport" and not has_rport:
+                    has_rport, empty_rport = True, value is None
+                continue
+            params.append((key, value))
+        wants_rport = empty_rport or source.connection is not None
         host = top.host[1:-1] if top.host.startswith("[") else top.host
         if host == source.ip and not wants_rport:
             return
-        params = [(key, value) for key, value in top.params if key.lower() not in _STAMPED]
         params.append(("received", source.ip))
-        if wants_rport or top.has_rport:
+        if wants_rport or has_rport:
             params.append(("rport", str(source.port)))
         # replaced in place and kept parsed: forward() reads its branch again
         msg.replace_top_via(Via(top.protocol, top.transport, top.host, top.port, tuple(params)))
