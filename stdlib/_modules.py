@@ -196,6 +196,9 @@ MODPARAMS: dict[tuple[str, str], ModparamSpec] = _specs(
     ModparamSpec("tm", "enable_stats", int, 1),
     ModparamSpec("tm", "local_request_route", str, None),
     ModparamSpec("tm", "local_reply_route", str, None),
+    # the 1.x names of fr_timeout and fr_inv_timeout; no default: unset unless given
+    ModparamSpec("tm", "fr_timer", int, None),
+    ModparamSpec("tm", "fr_inv_timer", int, None),
 )
 """`(module, name)` -> spec, for the modules sipc implements."""
 

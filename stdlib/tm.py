@@ -52,8 +52,10 @@ def configure(stateful: Stateful) -> None:
             DEFAULT_TM_SETTINGS,
             t1=modparam_int("tm", "T1_timer") / 1000,
             t2=modparam_int("tm", "T2_timer") / 1000,
-            fr_timeout=float(modparam_int("tm", "fr_timeout")),
-            fr_inv_timeout=float(modparam_int("tm", "fr_inv_timeout")),
+            fr_timeout=float(modparam_int("tm", "fr_timer") or modparam_int("tm", "fr_timeout")),
+            fr_inv_timeout=float(
+                modparam_int("tm", "fr_inv_timer") or modparam_int("tm", "fr_inv_timeout")
+            ),
             auto_100_trying=modparam_int("tm", "auto_100trying") != 0,
         )
     )

@@ -158,3 +158,12 @@ def test_tm_functions_are_registered_with_their_exit_codes() -> None:
     assert REGISTRY["t_newtran"].may_exit and REGISTRY["t_check_trans"].may_exit
     assert REGISTRY["t_reply"].may_exit and not REGISTRY["t_relay"].may_exit
     assert REGISTRY["t_relay"].routes == RouteKind.REQUEST | RouteKind.FAILURE
+
+
+def test_the_1x_timer_names_are_understood() -> None:
+    set_modparam("tm", "fr_timer", 12)
+    set_modparam("tm", "fr_inv_timer", 90)
+    h = Harness(RouteTable())
+    ctx = request_ctx(h, invite())
+    tm.t_newtran(ctx)
+    assert (ctx.tx.settings.fr_timeout, ctx.tx.settings.fr_inv_timeout) == (12.0, 90.0)
