@@ -112,6 +112,7 @@ class TxData:
     __slots__ = (
         "avp",
         "branch_avps",
+        "branch_replies",
         "failure_reply",
         "flags",
         "fr_inv_timeout",
@@ -133,6 +134,7 @@ class TxData:
         self.avp = AvpStore()
         self.flags: set[str] = set()
         self.branch_avps: dict[int, AvpStore] = {}
+        self.branch_replies: dict[int, str] = {}  # t_on_reply from a branch_route
         self.failure_reply: Response | None = None  # the winning reply, in failure_route
         self.socket: SocketInfo | None = None
         self.source: Source | None = None
@@ -493,8 +495,14 @@ class Stateful:
         ctx = self._route_ctx(tx, request, RouteKind.BRANCH)
         ctx.tx_branch = branch
         ctx.du = hop.du
-        if not self.run_now(fn, ctx):
-            return False  # drop: this branch is not sent
+        assert isinstance(data, TxData)
+        reply_route = data.on_reply
+        keep = self.run_now(fn, ctx)
+        armed, data.on_reply = data.on_reply, reply_route  # armed here: this branch only
+        if not keep:
+            return False  # drop: this branch is not sent (its index goes to the next)
+        if armed != reply_route and armed is not None:
+            data.branch_replies[branch.index] = armed
         if ctx.msg is not request:  # the route rewrote the whole message
             assert isinstance(ctx.msg, Request)
             branch._request = ctx.msg
@@ -517,8 +525,9 @@ class Stateful:
         keep = True
         if routes.onreply is not None:
             keep = self.run_now(routes.onreply, ctx)
-        if keep and data.on_reply is not None:
-            fn = routes.onreply_named.get(data.on_reply)
+        name = data.branch_replies.get(branch.index, data.on_reply)
+        if keep and name is not None:
+            fn = routes.onreply_named.get(name)
             if fn is not None:
                 keep = self.run_now(fn, ctx)
         return keep

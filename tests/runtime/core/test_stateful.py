@@ -379,6 +379,36 @@ def test_reply_routes_see_the_reply_and_may_drop_a_provisional() -> None:
     assert statuses(h.take(), CALLER) == [180]  # the 183 was dropped
 
 
+def test_t_on_reply_in_a_branch_route_arms_that_branch_only() -> None:
+    seen: list[tuple[str, int | None]] = []
+
+    def main(ctx: Ctx) -> int:
+        ctx.append_branch("sip:carol@127.0.0.3:5070")
+        tm.t_on_branch(ctx, "per_branch")
+        return relay(ctx)
+
+    def per_branch(ctx: Ctx) -> int:
+        if ctx.ruri_user == "carol":
+            tm.t_on_reply(ctx, "carols")
+        return 1
+
+    def carols(ctx: Ctx) -> int:
+        seen.append((ctx.src_ip, ctx.status))
+        return 1
+
+    h = Harness(
+        RouteTable(main=main, branch={"per_branch": per_branch}, onreply_named={"carols": carols})
+    )
+    h.from_caller(invite())
+    sent = h.take()
+    (bob,) = [m for dest, m in sent if dest == CALLEE]
+    (carol,) = [m for dest, m in sent if dest == OTHER]
+    assert isinstance(bob, Request) and isinstance(carol, Request)
+    h.from_callee(bob.make_response(180, to_tag="b"))
+    h.from_callee(carol.make_response(180, to_tag="c"), OTHER)
+    assert seen == [(OTHER[0], 180)]
+
+
 # ---------------------------------------------------------------------- CANCEL
 
 
