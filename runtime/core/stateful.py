@@ -499,8 +499,9 @@ class Stateful:
         reply_route = data.on_reply
         keep = self.run_now(fn, ctx)
         armed, data.on_reply = data.on_reply, reply_route  # armed here: this branch only
-        if not keep:
-            return False  # drop: this branch is not sent (its index goes to the next)
+        if not keep:  # drop: this branch is not sent; its index goes to the next one
+            data.branch_avps.pop(branch.index, None)
+            return False
         if armed != reply_route and armed is not None:
             data.branch_replies[branch.index] = armed
         if ctx.msg is not request:  # the route rewrote the whole message
