@@ -555,14 +555,22 @@ class CodeGenerator:
 
     def _route_call(self, c: ast.RouteCall) -> str:
         target = c.target
+        assert self.current is not None
         if isinstance(target, ast.PVar) or (target.style == "string" and "$" in target.name):
-            raise Unsupported(
-                c.span, "route names computed at run time are not supported by sipc yet"
-            )
+            # a name computed at run time: looked up in ROUTES.named when the call runs
+            if isinstance(target, ast.PVar):
+                name = f"ops.to_str({self._read(target)})"
+            else:
+                name = self._format(
+                    ast.StringLit(target.name, "", _safe_parts(target.name), None, target.span)
+                )
+            args = "".join(f", {self._value(a)}" for a in c.args)
+            if self.current.is_async:
+                return f"await ctx.call_named_async(ROUTES.named, {name}{args})"
+            return f"ctx.call_named(ROUTES.named, {name}{args})"
         callee = self.routes.get(("route", target.name))
         if callee is None:
             raise Unsupported(target.span, f"no `route[{target.name}]` is defined")
-        assert self.current is not None
         if callee.is_async and not self.current.is_async:
             raise Unsupported(c.span, "a route that can suspend called from one that cannot")
         if c.args:
@@ -820,6 +828,15 @@ class CodeGenerator:
             return [f"{_WRITE_ATTR[name][0]} = None"]
         assign = ", assign=True" if op == ":=" else ""
         return [f"ctx.pv_set({name!r}, None, {self._inner(pv)}, {self._index(pv)}{assign})"]
+
+
+def _safe_parts(text: str) -> tuple[str | ast.PVar, ...] | None:
+    from compiler.pvparse import PvSyntaxError, parse_format
+
+    try:
+        return parse_format(text)
+    except PvSyntaxError:
+        return None
 
 
 def generate(script: ast.Script, source_name: str, source_text: str) -> Generated:

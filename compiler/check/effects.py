@@ -22,12 +22,20 @@ def route_key(route: ast.RouteDef) -> RouteKey:
     return (route.kind, name)
 
 
+DYNAMIC = "\x00dynamic"  # stands for a `route($var(x))` call: any named route
+
+
 def calls_of(route: ast.RouteDef) -> set[str]:
-    """Names of the request routes `route` calls statically with `route(name)`."""
+    """Names of the request routes `route` calls with `route(name)`; DYNAMIC for a name
+    computed at run time."""
     out: set[str] = set()
     for node in iter_nodes(route.body):
-        if isinstance(node, ast.RouteCall) and isinstance(node.target, ast.RouteName):
-            out.add(node.target.name)
+        if isinstance(node, ast.RouteCall):
+            target = node.target
+            if isinstance(target, ast.PVar) or (target.style == "string" and "$" in target.name):
+                out.add(DYNAMIC)
+            else:
+                out.add(target.name)
     return out
 
 
@@ -52,7 +60,10 @@ def suspending_routes(script: ast.Script) -> set[RouteKey]:
         for key in routes:
             if key in result:
                 continue
-            if any(("route", callee) in result for callee in calls[key]):
+            callees = calls[key]
+            if DYNAMIC in callees:
+                callees = callees | {name for kind, name in routes if kind == "route" and name}
+            if any(("route", callee) in result for callee in callees):
                 result.add(key)
                 changed = True
     return result

@@ -12,13 +12,14 @@ sent; unlike OpenSIPS's deferred "lumps", a removed header no longer reads as pr
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from runtime.core import pvaccess
-from runtime.core.script import RouteKind, Value
+from runtime.core.script import RouteFn, RouteKind, Value
 from runtime.core.sipfields import (
     NameAddr,
     UriParts,
@@ -36,6 +37,8 @@ SipMessage = Request | Response
 
 TEXT_ENCODING = "utf-8"
 TEXT_ERRORS = "surrogateescape"  # undecodable bytes survive a read-then-write round trip
+
+log = logging.getLogger("sipc.script")
 
 
 def decode_text(data: bytes) -> str:
@@ -292,6 +295,41 @@ class Ctx:
         self.params.append(args)
         try:
             return fn(self)
+        finally:
+            self.params.pop()
+
+    def call_named(self, routes: Mapping[str, RouteFn], name: str, *args: Value) -> int:
+        """`route($var(r))`: a route chosen at run time; an unknown name is an error (-1).
+
+        Only for callers that cannot suspend: the compiler makes a caller `async` when any
+        named route can suspend, so a coroutine here would be a compiler bug."""
+        fn = routes.get(name)
+        if fn is None:
+            log.error("route(%r): no such route", name)
+            return -1
+        self.params.append(args)
+        try:
+            result = fn(self)
+        finally:
+            self.params.pop()
+        if not isinstance(result, int):
+            result.close()
+            log.error("route(%r) can suspend but its caller cannot", name)
+            return -1
+        return result
+
+    async def call_named_async(
+        self, routes: Mapping[str, RouteFn], name: str, *args: Value
+    ) -> int:
+        """`route($var(r))` from a route that can suspend."""
+        fn = routes.get(name)
+        if fn is None:
+            log.error("route(%r): no such route", name)
+            return -1
+        self.params.append(args)
+        try:
+            result = fn(self)
+            return result if isinstance(result, int) else await result
         finally:
             self.params.pop()
 

@@ -163,3 +163,11 @@ def test_suspending_routes_are_coroutines() -> None:
         return core.replies
 
     assert asyncio.run(go()) == [(202, "Woke up with 1")]
+
+
+def test_route_names_computed_at_run_time() -> None:
+    module = load("dynamic")
+    rc, ctx, core = run_main(module, INVITE)
+    assert ctx.vars["got"] == 7  # type: ignore[attr-defined]
+    assert core.replies == [(200, "Reached r_2")]  # type: ignore[attr-defined]
+    assert ctx.vars["missing"] == "reported"  # type: ignore[attr-defined]
