@@ -167,7 +167,7 @@ def test_suspending_routes_are_coroutines() -> None:
 
 def test_route_names_computed_at_run_time() -> None:
     module = load("dynamic")
-    rc, ctx, core = run_main(module, INVITE)
+    _, ctx, core = run_main(module, INVITE)
     assert ctx.vars["got"] == 7  # type: ignore[attr-defined]
     assert core.replies == [(200, "Reached r_2")]  # type: ignore[attr-defined]
     assert ctx.vars["missing"] == "reported"  # type: ignore[attr-defined]
