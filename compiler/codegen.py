@@ -518,7 +518,8 @@ class CodeGenerator:
 
     def _return(self, s: ast.Return) -> None:
         if s.values:
-            raise Unsupported(s.span, "`return(code, values...)` is not supported by sipc yet")
+            values = ", ".join(self._value(v) for v in s.values)
+            self.w.emit(f"ctx.ret_values = ({values},)", s.span)
         code = s.code
         if code is None:
             self.w.emit("return 1", s.span)

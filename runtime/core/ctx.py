@@ -146,6 +146,7 @@ class Ctx:
         "params",
         "rc",
         "reply_headers",
+        "ret_values",
         "route_name",
         "sent",
         "socket",
@@ -187,6 +188,8 @@ class Ctx:
         self.params: list[tuple[Value, ...]] = []
         # header lines for every reply this run sends (`append_to_reply()`)
         self.reply_headers: list[str] = []
+        # `return(code, v0, v1...)`: the values, read back as `$return(i)`
+        self.ret_values: tuple[Value, ...] = ()
         self.sent: bool = False
         # how to answer: the receiving socket, the peer, and the TCP connection if any
         self.source = source if source is not None else Source(socket, src_ip, src_port)

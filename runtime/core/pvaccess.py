@@ -62,6 +62,14 @@ def _avp(ctx: Ctx, inner: str | None, index: Index) -> Value:
     return ctx.avp.get(inner, _int_index(index))
 
 
+def _returned(ctx: Ctx, inner: str | None) -> Value:
+    """`$return(i)`: the i-th (0-based) value of the last `return(code, v0, v1, ...)`."""
+    if inner is None or not inner.isdigit():
+        return None
+    i = int(inner)
+    return ctx.ret_values[i] if i < len(ctx.ret_values) else None
+
+
 def _int_index(index: Index) -> int:
     if index is None:
         return 0
@@ -129,6 +137,7 @@ _GETTERS: dict[str, Getter] = {
     "avp": _avp,
     "param": lambda ctx, inner, index: ctx.param(inner) if inner is not None else None,
     "socket_in": lambda ctx, inner, index: ctx.socket_in(inner),
+    "return": lambda ctx, inner, index: _returned(ctx, inner),
 }
 _GETTERS.update(credentials.PV_GETTERS)  # $au, $ar, $an, $auth.*, $Au
 _GETTERS.update(tmvars.PV_GETTERS)  # $T_reply_code, $T_branch_idx, $bavp...

@@ -171,3 +171,4 @@ def test_route_names_computed_at_run_time() -> None:
     assert ctx.vars["got"] == 7  # type: ignore[attr-defined]
     assert core.replies == [(200, "Reached r_2")]  # type: ignore[attr-defined]
     assert ctx.vars["missing"] == "reported"  # type: ignore[attr-defined]
+    assert ctx.vars["pair"] == "left-2"  # type: ignore[attr-defined]  # return(1, v0, v1)
