@@ -31,6 +31,7 @@ from runtime.core.script import (
     Value,
 )
 from runtime.core.transformations import apply_transform, apply_transforms
+from runtime.core.transforms.regex import posix_to_python_pattern as posix_to_python
 from runtime.transport.socketinfo import SocketInfo
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "lookup_transform",
     "loose_route",
     "ops",
+    "posix_to_python",
     "record_route",
     "record_route_value",
     "serve",

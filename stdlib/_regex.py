@@ -14,33 +14,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-_POSIX_CLASSES = {
-    "alpha": "a-zA-Z",
-    "digit": "0-9",
-    "alnum": "a-zA-Z0-9",
-    "upper": "A-Z",
-    "lower": "a-z",
-    "space": r" \t\r\n\v\f",
-    "blank": r" \t",
-    "punct": r"!-/:-@\[-`{-~",
-    "xdigit": "0-9A-Fa-f",
-    "cntrl": r"\x00-\x1f\x7f",
-    "print": r"\x20-\x7e",
-    "graph": r"\x21-\x7e",
-}
+from runtime.api import ops
+from runtime.api import posix_to_python as _api_posix_to_python
 
-_POSIX_CLASS = re.compile(r"\[:(" + "|".join(_POSIX_CLASSES) + r"):\]")
-
-
-def posix_to_python(pattern: str) -> str:
-    """Rewrite POSIX bracket classes (`[[:digit:]]+`) into ranges Python understands."""
-    return _POSIX_CLASS.sub(lambda m: _POSIX_CLASSES[m.group(1)], pattern)
-
-
-@functools.lru_cache(maxsize=1024)
-def compile_regex(pattern: str) -> re.Pattern[str]:
-    """A `regex` function parameter: case-insensitive, `^`/`$` at every line."""
-    return re.compile(posix_to_python(pattern), re.IGNORECASE | re.MULTILINE)
+# The POSIX class table lives with the runtime's transformations (`{re.subst}`); the
+# script's `=~` (runtime.api.ops.regex) and these functions compile the same way.
+posix_to_python = _api_posix_to_python
+compile_regex = ops.regex
 
 
 class SubstSyntaxError(ValueError):

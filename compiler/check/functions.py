@@ -18,6 +18,7 @@ from compiler.diagnostics import Diagnostic, Note, make
 from runtime.core.pvspec import lookup_pv
 from stdlib import MODPARAMS, MODULES, REGISTRY, UNSUPPORTED, FunctionSpec, ParamKind, ParamSpec
 from stdlib._modules import modparams_of
+from stdlib._regex import posix_to_python
 
 _ALL_FUNCTION_NAMES = sorted({*REGISTRY, *UNSUPPORTED})
 # Modules that add no script functions sipc would need to know: transports, databases,
@@ -316,26 +317,6 @@ def _check_regex(what: str, arg: ast.StringLit) -> Diagnostic | None:
         )
     return None
 
-
-_POSIX_CLASSES = {
-    "alpha": "a-zA-Z",
-    "digit": "0-9",
-    "alnum": "a-zA-Z0-9",
-    "upper": "A-Z",
-    "lower": "a-z",
-    "space": r" \t\r\n\v\f",
-    "blank": r" \t",
-    "punct": r"!-/:-@\[-`{-~",
-    "xdigit": "0-9A-Fa-f",
-    "cntrl": r"\x00-\x1f\x7f",
-    "print": r" -~",
-    "graph": r"!-~",
-}
-
-
-def posix_to_python(pattern: str) -> str:
-    """Translate the POSIX spellings Python's `re` does not read (`[[:digit:]]`)."""
-    return re.sub(r"\[:([a-z]+):\]", lambda m: _POSIX_CLASSES.get(m.group(1), m.group(0)), pattern)
 
 
 # ---------------------------------------------------------------------------- modparam
