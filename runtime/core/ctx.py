@@ -306,25 +306,32 @@ class Ctx:
 
         Only for callers that cannot suspend: the compiler makes a caller `async` when any
         named route can suspend, so a coroutine here would be a compiler bug."""
-        fn = routes.get(name)
-        if fn is None:
-            log.error("route(%r): no such route", name)
-            return -1
-        self.params.append(args)
-        try:
-            result = fn(self)
-        finally:
-            self.params.pop()
-        if not isinstance(result, int):
-            result.close()
-            log.error("route(%r) can suspend but its caller cannot", name)
-            return -1
-        return result
+        result = self._start_named(routes, name, args)
+        if isinstance(result, int):
+            return result
+        result.close()
+        log.error("route(%r) can suspend but its caller cannot", name)
+        return -1
 
-    async def call_named_async(
-        self, routes: Mapping[str, RouteFn], name: str, *args: Value
-    ) -> int:
+    async def call_named_async(self, routes: Mapping[str, RouteFn], name: str, *args: Value) -> int:
         """`route($var(r))` from a route that can suspend."""
+        result = self._start_named(routes, name, args, keep_params=True)
+        if isinstance(result, int):
+            return result
+        try:
+            return await result
+        finally:
+            self.params.pop()
+
+    def _start_named(
+        self,
+        routes: Mapping[str, RouteFn],
+        name: str,
+        args: tuple[Value, ...],
+        *,
+        keep_params: bool = False,
+    ) -> int | Coroutine[Any, Any, int]:
+        """Run the named route up to its end or its first suspension point."""
         fn = routes.get(name)
         if fn is None:
             log.error("route(%r): no such route", name)
@@ -332,9 +339,12 @@ class Ctx:
         self.params.append(args)
         try:
             result = fn(self)
-            return result if isinstance(result, int) else await result
-        finally:
+        except BaseException:
             self.params.pop()
+            raise
+        if isinstance(result, int) or not keep_params:
+            self.params.pop()
+        return result
 
     async def call_route_async(
         self, fn: Callable[[Ctx], Coroutine[Any, Any, int]], *args: Value

@@ -18,7 +18,7 @@ import pytest
 
 from compiler.build import compile_script, module_name
 from tests.compiler.corpus import CORPUS, scripts
-from tests.compiler.test_checks_corpus import _analyses, _implemented_only
+from tests.compiler.test_checks_corpus import _analyses, implemented_scripts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,14 +27,7 @@ def test_scripts_that_check_clean_build_mypy_clean(tmp_path: Path) -> None:
     if not scripts():
         pytest.skip(f"{CORPUS} is absent: the shared corpus is not beside this checkout")
     written: list[Path] = []
-    for f, analysis in _analyses():
-        script = analysis.parse.script
-        if not f.dialect.startswith("3") or script is None or analysis.parse.diagnostics:
-            continue
-        missing = _implemented_only(script)
-        if missing is None:
-            continue
-        text = "".join(f'loadmodule "{m}.so"\n' for m in missing) + f.path.read_text()
+    for f, text in implemented_scripts():
         result = compile_script(str(f.path), text=text)
         if any(d.severity == "error" for d in result.diagnostics):
             continue  # the snippet's own mistakes: test_checks_corpus.py lists them
