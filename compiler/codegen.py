@@ -677,8 +677,11 @@ class CodeGenerator:
     def _read(self, pv: ast.PVar) -> str:
         """A pseudo-variable read as a Python expression of type Value."""
         if pv.context is not None:
-            raise Unsupported(pv.span, f"`<{pv.context}>` variables are not supported by sipc yet")
-        base = self._read_plain(pv)
+            base = (
+                f"ctx.pv_get_in({pv.context!r}, {pv.name!r}, {self._inner(pv)}, {self._index(pv)})"
+            )
+        else:
+            base = self._read_plain(pv)
         if not pv.transforms:
             return base
         chain_items = []

@@ -12,6 +12,7 @@ sent; unlike OpenSIPS's deferred "lumps", a removed header no longer reads as pr
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
@@ -256,6 +257,30 @@ class Ctx:
     def expand(self, parts: Sequence[pvaccess.FormatPart]) -> str:
         """Expand a parsed format string; NULL prints `<null>`."""
         return pvaccess.expand(self, parts)
+
+    def pv_get_in(
+        self, context: str, name: str, inner: str | None = None, index: int | str | None = None
+    ) -> Value:
+        """`$(<request>ru)` in a reply route, `$(<reply>rs)` in a failure route: the variable
+        read against the transaction's request, or the winning reply; NULL when there is
+        none (no transaction, or the context of the message itself)."""
+        other: SipMessage | None = None
+        if context == "request" and self.tx is not None:
+            other = self.tx.request
+        elif context == "reply":
+            data = self.tx_data
+            other = data.failure_reply if data is not None else None
+            if other is None and not self.msg.is_request:
+                other = self.msg
+        if other is None:
+            return None
+        if other is self.msg:
+            return self.pv_get(name, inner, index)
+        view = copy.copy(self)
+        view.msg = other
+        view._from = view._to = None
+        view._ruri_parts = None
+        return view.pv_get(name, inner, index)
 
     # ----------------------------------------------------------------- $rc, $param
 
