@@ -772,6 +772,9 @@ class CodeGenerator:
             return "True" if c.value else "False"
         if isinstance(c, ast.Call | ast.RouteCall):
             return f"{self._command(c)} > 0"
+        if isinstance(c, ast.Assign):
+            # an assignment as a condition (`if ($var(r) = f())`): done, then true (code 1)
+            return f"{self._assign_expr(c)} > 0"
         raise Unsupported(
             c.span, f"`{type(c).__name__}` as a condition is not supported by sipc yet"
         )
@@ -808,6 +811,21 @@ class CodeGenerator:
         if isinstance(s.value, ast.Null):
             return self._delete(s.target, s.op)
         return self._write(s.target, s.op, self._value(s.value))
+
+    def _assign_expr(self, s: ast.Assign) -> str:
+        """An assignment as one expression: `ctx.pv_assign(...)`, whose code is 1."""
+        target = s.target
+        if target.transforms or target.context:
+            raise Unsupported(target.span, "transformations cannot be assigned to")
+        if s.op in _COMPOUND:
+            value = f"ops.{_BINOPS[_COMPOUND[s.op]]}({self._read(target)}, {self._value(s.value)})"
+        else:
+            value = "None" if isinstance(s.value, ast.Null) else self._value(s.value)
+        assign = ", assign=True" if s.op == ":=" else ""
+        return (
+            f"ctx.pv_assign({target.name!r}, {value}, {self._inner(target)}, "
+            f"{self._index(target)}{assign})"
+        )
 
     def _write(self, pv: ast.PVar, op: str, value: str) -> list[str]:
         if pv.transforms or pv.context:

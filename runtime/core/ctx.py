@@ -254,6 +254,19 @@ class Ctx:
         """Write a pseudo-variable by name; `assign` is `:=`."""
         pvaccess.pv_set(self, name, value, inner, index, assign=assign)
 
+    def pv_assign(
+        self,
+        name: str,
+        value: Value,
+        inner: str | None = None,
+        index: int | str | None = None,
+        *,
+        assign: bool = False,
+    ) -> int:
+        """An assignment used as a condition (`if ($var(r) = f())`): its code, 1."""
+        pvaccess.pv_set(self, name, value, inner, index, assign=assign)
+        return 1
+
     def expand(self, parts: Sequence[pvaccess.FormatPart]) -> str:
         """Expand a parsed format string; NULL prints `<null>`."""
         return pvaccess.expand(self, parts)

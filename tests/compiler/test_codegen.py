@@ -127,7 +127,7 @@ def test_language_semantics_follow_opensips() -> None:
     assert v["joined"] == "ba"  # $avp values, most recent first
     assert v["who"] == "ab"  # case "alice" falls through into case "bob" until its break
     assert v["checked"] == "yes" and v["r"] == -1
-    assert v["bit4"] == 1
+    assert v["bit4"] == 6  # 1, then += the 5 an assignment-as-condition stored
     assert ctx.du == "sip:192.0.2.10:5070"  # type: ignore[attr-defined]
     assert rc == 20
 
