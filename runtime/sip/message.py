@@ -448,8 +448,12 @@ class Message:
             if self._start == 0 and self._end == len(self._data):
                 return self._data
             return self._data[self._start : self._end]
-        head = _CRLF.join([self._start_line, *self._lines])
-        return head + b"\r\n\r\n" + self._body
+        if not self._lines:
+            return self._start_line + b"\r\n\r\n" + self._body
+        # one copy of everything (no list unpacking, no concatenations)
+        return b"".join(
+            (self._start_line, _CRLF, _CRLF.join(self._lines), b"\r\n\r\n", self._body)
+        )
 
     def to_bytes_with_header(self, line: bytes) -> bytes:
         """`to_bytes()` with `line` (one header line, CRLF included) above the first header.

@@ -53,7 +53,16 @@ def _bound_socket(info: SocketInfo, kind: int) -> socket.socket:
 class Transports:
     """The bound sockets; sends a message by protocol and destination."""
 
-    __slots__ = ("_servers", "_udp", "_udp_by_id", "receiver", "sockets", "stats", "tcp")
+    __slots__ = (
+        "_servers",
+        "_udp",
+        "_udp_by_id",
+        "_udp_default",
+        "receiver",
+        "sockets",
+        "stats",
+        "tcp",
+    )
 
     def __init__(
         self,
@@ -70,6 +79,8 @@ class Transports:
         # the same listeners by id() of the bound SocketInfo, which every send from that
         # socket passes: hashing a dataclass runs Python code, an int hash does not
         self._udp_by_id: dict[int, UdpListener] = {}
+        # is_ipv6 -> the listener find_socket() picks when no socket is asked for
+        self._udp_default: dict[bool, UdpListener] = {}
         self._servers: list[asyncio.Server] = []
 
     async def bind(self, wanted: Sequence[SocketInfo]) -> list[SocketInfo]:
@@ -100,6 +111,7 @@ class Transports:
         listener.info = bound
         self._udp[bound] = listener
         self._udp_by_id[id(bound)] = listener
+        self._udp_default.setdefault(":" in bound.ip, listener)
         self.sockets.append(bound)
 
     async def _bind_tcp(self, loop: asyncio.AbstractEventLoop, info: SocketInfo) -> None:
@@ -127,10 +139,15 @@ class Transports:
         self, proto: str, ip: str, port: int, data: bytes, via: SocketInfo | None = None
     ) -> bool:
         """Send to ip:port over `proto`, from `via` when it fits."""
-        if via is not None and proto == "udp" and via.proto == "udp":
-            listener = self._udp_by_id.get(id(via))
-            # the usual case: a bound socket of the right family (an IPv6 one has a ':')
-            if listener is not None and (":" in ip) == (":" in via.ip):
+        if proto == "udp":  # the usual case, decided without hashing a SocketInfo
+            ipv6 = ":" in ip
+            if via is None:
+                listener = self._udp_default.get(ipv6)
+            elif via.proto == "udp" and (":" in via.ip) == ipv6:
+                listener = self._udp_by_id.get(id(via))
+            else:
+                listener = None
+            if listener is not None:
                 return listener.send(data, ip, port)
         info = self.find_socket(proto, family_of(ip), via)
         if info is None:
