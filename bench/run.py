@@ -9,6 +9,8 @@ to OpenSIPS's figure from ../shared/bench/RESULTS.md on this kind of machine.
     .venv/bin/python bench/run.py                          # all anchors, 1000 calls/s, 10 s
     .venv/bin/python bench/run.py --anchors stateless --rate 2000 --secs 5
     .venv/bin/python bench/run.py --sweep stateful          # max clean calls/s, one worker
+    .venv/bin/python bench/run.py --compiled-vs-handwritten # samples/stateless.cfg compiled vs by hand
+    .venv/bin/python bench/run.py --rss                     # RSS after 1k and after 100k calls
 
 Never a test: timings vary with the machine's load; run it by hand and read the ratios.
 """
@@ -93,6 +95,96 @@ def run_one(proxy: str, anchor: str, mode: str, rate: int, secs: int, port: int)
     return Result(proxy, anchor, mode, int(f[4]), int(f[5]), int(f[6]), float(f[8]), float(f[10]))
 
 
+def _serve(command: list[str], port: int) -> subprocess.Popen[bytes]:
+    """Start a proxy process on udp:127.0.0.1:port and wait until the port is bound."""
+    import socket
+    import time
+
+    env = dict(_env(), PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(
+        [*command, "-l", f"udp:127.0.0.1:{port}"], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                return proc
+        time.sleep(0.05)
+    proc.kill()
+    raise SystemExit(f"bench: {' '.join(command)} did not start")
+
+
+def _load(pid: int, port: int, rate: int, secs: int) -> list[str]:
+    load = subprocess.run(
+        ["bash", str(BENCH / "sipp-load.sh"), "-p", f"127.0.0.1:{port}", "-P", str(pid),
+         "-m", "call", "-r", str(rate), "-t", str(secs), "-q"],
+        capture_output=True, text=True, env=_env(), timeout=secs + 180, check=False,
+    )  # fmt: skip
+    line = next((ln for ln in load.stdout.splitlines() if ln.startswith("RESULT")), None)
+    if line is None:
+        raise SystemExit(f"bench: no RESULT line: {load.stderr[-300:]}")
+    return line.split("\t")
+
+
+def compiled_vs_handwritten(rate: int, secs: int, port: int) -> str:
+    """samples/stateless.cfg compiled by `sipc run` vs bench/handwritten_stateless.py."""
+    python = str(ROOT / ".venv" / "bin" / "python")
+    runs = {
+        "compiled (sipc run samples/stateless.cfg)": [
+            python,
+            "-m",
+            "compiler",
+            "run",
+            "samples/stateless.cfg",
+        ],
+        "hand-written (bench/handwritten_stateless.py)": [python, "bench/handwritten_stateless.py"],
+    }
+    figures: dict[str, float] = {}
+    out = [f"| module | calls ok / attempted | proxy µs/call @{rate}/s |", "|---|---|---|"]
+    for label, command in runs.items():
+        proc = _serve(command, port)
+        try:
+            f = _load(proc.pid, port, rate, secs)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        figures[label] = float(f[10])
+        out.append(f"| {label} | {f[5]} / {f[4]} | {float(f[10]):.0f} |")
+    a, b = figures.values()
+    out.append(f"\ncompiled / hand-written = {a / b:.2f}")
+    return "\n".join(out)
+
+
+def rss_growth(port: int) -> str:
+    """RSS of the compiled stateless sample after 1,000 calls and after 100,000."""
+    python = str(ROOT / ".venv" / "bin" / "python")
+    proc = _serve([python, "-m", "compiler", "run", "samples/stateless.cfg"], port)
+
+    def rss_kb() -> int:
+        for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    try:
+        first = _load(proc.pid, port, 1000, 1)
+        after_1k = rss_kb()
+        rest = _load(proc.pid, port, 2000, 50)
+        after_100k = rss_kb()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    calls = int(first[5]) + int(rest[5])
+    failed = int(first[6]) + int(rest[6])
+    return (
+        f"RSS after {first[5]} calls: {after_1k} kB; after {calls} calls ({failed} failed): "
+        f"{after_100k} kB ({after_100k - after_1k:+d} kB)"
+    )
+
+
 def table(results: list[Result], rate: int) -> str:
     out = [
         f"| anchor | load | proxy | calls ok / attempted | failed | achieved /s | proxy µs/call @{rate}/s "
@@ -122,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--secs", type=int, default=10)
     parser.add_argument("--port", type=int, default=15060)
     parser.add_argument("--sweep", metavar="ANCHOR", help="run sweep.sh for sipc on ANCHOR instead")
+    parser.add_argument("--compiled-vs-handwritten", action="store_true")
+    parser.add_argument("--rss", action="store_true", help="RSS after 1k and 100k calls")
     args = parser.parse_args(argv)
     if not (BENCH / "run-proxy.sh").is_file():
         print(f"bench: {BENCH} is absent (the shared bench harness)", file=sys.stderr)
@@ -129,6 +223,12 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("sipp") is None:
         print("bench: sipp is not installed (apt-get install sip-tester)", file=sys.stderr)
         return 2
+    if args.compiled_vs_handwritten:
+        print(compiled_vs_handwritten(args.rate, args.secs, args.port))
+        return 0
+    if args.rss:
+        print(rss_growth(args.port))
+        return 0
     if args.sweep:
         mode = "call" if args.sweep != "registrar" else "lookup"
         return subprocess.run(
