@@ -95,9 +95,10 @@ def in_dialog(n: int, method: str, cseq: int, branch: int) -> bytes:
 
 
 def reply(forwarded: bytes, n: int, status: str, body: bytes = b"") -> bytes:
-    """The UAS's answer to a forwarded request: its Via lines copied, as uas.xml does."""
+    """The UAS's answer to a forwarded request as uas.xml makes it: SIPp's [last_Via:]
+    puts every Via value of the request on one line, comma-separated."""
     head = forwarded[: forwarded.index(b"\r\n\r\n")].split(b"\r\n")
-    vias = [line for line in head if line.startswith(b"Via:")]
+    vias = [b"Via: " + b", ".join(line[4:].strip() for line in head if line.startswith(b"Via:"))]
     copied = [line for line in head if line.startswith((b"From:", b"Call-ID:", b"CSeq:"))]
     record_route = [b"Record-Route: <sip:127.0.0.1:15060;lr>"] if b"INVITE" in head[0] else []
     lines = [

@@ -105,6 +105,24 @@ def _remember_via(text: str, via: Via) -> None:
     _VIA_OF_TEXT[text] = via
 
 
+def _vias_of(value: str) -> list[Via]:
+    """`parse_via_list(value)`, each value looked up in (and added to) the Via cache.
+
+    Replies often carry every Via on one line (`ours, theirs`): the values are known
+    from the request. A value after a comma starts with LWS, which the parsers ignore,
+    so it is cached under its text without it.
+    """
+    vias = []
+    for at, item in split_list(value):
+        text = item.lstrip(" \t")
+        via = _VIA_OF_TEXT.get(text)
+        if via is None:
+            via = parse_via(item, at)
+            _remember_via(text, via)
+        vias.append(via)
+    return vias
+
+
 def header_key(name: str) -> str:
     """The lookup key of a header name (lowercase long form, compact forms expanded)."""
     key = _KEY_OF_NAME.get(name)
@@ -232,15 +250,16 @@ class Message:
             except ValueError:
                 return None
             value = self._value_at(i)
-            cached = _VIA_OF_TEXT.get(value)
-            if cached is None:
-                try:
-                    # one value on the line (the common case): no list split
-                    cached = parse_via(value) if "," not in value else parse_via_list(value)[0]
-                except SipParseError as error:
-                    raise error.shifted(self.value_offset(i)) from None
-                if "," not in value:
-                    _remember_via(value, cached)
+            try:
+                if "," not in value:  # one value on the line (the common case)
+                    cached = _VIA_OF_TEXT.get(value)
+                    if cached is None:
+                        cached = parse_via(value)
+                        _remember_via(value, cached)
+                else:  # every value is checked, each through the cache
+                    cached = _vias_of(value)[0]
+            except SipParseError as error:
+                raise error.shifted(self.value_offset(i)) from None
             self._cache["top_via"] = cached
         return cached
 
@@ -451,9 +470,7 @@ class Message:
         if not self._lines:
             return self._start_line + b"\r\n\r\n" + self._body
         # one copy of everything (no list unpacking, no concatenations)
-        return b"".join(
-            (self._start_line, _CRLF, _CRLF.join(self._lines), b"\r\n\r\n", self._body)
-        )
+        return b"".join((self._start_line, _CRLF, _CRLF.join(self._lines), b"\r\n\r\n", self._body))
 
     def to_bytes_with_header(self, line: bytes) -> bytes:
         """`to_bytes()` with `line` (one header line, CRLF included) above the first header.
