@@ -25,16 +25,19 @@ def mf_process_maxfwd_header(ctx: Ctx, max_value: int) -> int:
     if not 1 <= max_value <= min(_UPPER_BOUND, limit):
         return -2
     msg = ctx.msg
-    text = msg.header("Max-Forwards")
-    if text is None:
+    raw = msg.header_bytes("Max-Forwards")
+    if raw is None:
         # OpenSIPS puts the new header first, where a hop-by-hop reader finds it soonest
         msg.add_header("Max-Forwards", str(max_value), at_top=True)
         ctx.maxfwd_done = True
         return 2
-    text = text.strip()
-    if not text.isdigit():
-        return -2
-    value = int(text)
+    if raw.isdigit():  # ASCII digits as received: the decoded text says the same
+        value = int(raw)
+    else:
+        text = (msg.header("Max-Forwards") or "").strip()
+        if not text.isdigit():
+            return -2
+        value = int(text)
     if value == 0:
         return -1
     msg.set_max_forwards(min(value, limit) - 1)

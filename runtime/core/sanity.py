@@ -39,13 +39,17 @@ def check_message(msg: Request | Response, *, datagram: bool) -> None:
             raise SipParseError("CSeq method differs from the request method", 0)
         if not msg.ruri_text or " " in msg.ruri_text:
             raise SipParseError("bad Request-URI", 0)
-        hops = msg.header("Max-Forwards")
-        if hops is not None and not (hops.isdigit() and int(hops) <= 255):
-            raise SipParseError("Max-Forwards is not a number from 0 to 255", 0)
+        # ASCII digits as received read the same as the decoded text: no decoding then
+        raw = msg.header_bytes("Max-Forwards")
+        if raw is not None and not (raw.isdigit() and int(raw) <= 255):
+            hops = msg.header("Max-Forwards")
+            if hops is not None and not (hops.isdigit() and int(hops) <= 255):
+                raise SipParseError("Max-Forwards is not a number from 0 to 255", 0)
     elif not 100 <= msg.status <= 699:
         raise SipParseError("status code outside 100-699", 0)
-    length = msg.header("Content-Length")
-    if length is not None:
+    raw = msg.header_bytes("Content-Length")
+    if raw is not None:
+        length = raw if raw.isdigit() else msg.header("Content-Length") or ""
         if not length.isdigit():
             raise SipParseError("Content-Length is not a number", 0)
         if datagram and int(length) > len(msg.body):

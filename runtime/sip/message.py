@@ -220,6 +220,19 @@ class Message:
         except IndexError:
             return None
 
+    def header_bytes(self, name: str) -> bytes | None:
+        """The first header called `name` as received bytes, ASCII whitespace stripped.
+
+        Not decoded and not unfolded: for cheap checks of numbers and tokens, which fall
+        back to `header()` when the bytes are not plainly what they look for.
+        """
+        key = _KEY_OF_NAME.get(name) or header_key(name)
+        try:
+            line = self._lines[self._keys.index(key)]
+        except ValueError:
+            return None
+        return line[line.find(b":") + 1 :].strip()
+
     def headers_named(self, name: str) -> list[str]:
         """Values of every header called `name`, in order."""
         return [self._value_at(i) for i in self._positions(header_key(name))]
