@@ -186,9 +186,18 @@ class Stateful:
 
     def receive_request(self, msg: Request, source: Source) -> bool:
         """True when the layer took the request (retransmission, absorbed ACK, CANCEL)."""
-        effects = self.layer.receive(msg, source, source.socket.proto)
-        if len(effects) == 1 and type(effects[0]) in (NewRequest, StrayCancel):
-            return False  # for the main route, as if statelessly received
+        layer = self.layer
+        transaction = layer.find(msg)
+        if transaction is None:
+            if msg.method != "CANCEL":
+                return False  # a new request, for the main route: nothing made for it
+            effects = layer.receive(msg, source, source.socket.proto)
+            if len(effects) == 1 and type(effects[0]) is StrayCancel:
+                return False  # for the main route, as if statelessly received
+        else:
+            effects = transaction.receive_request(msg, source, source.socket.proto)
+            if len(effects) == 1 and type(effects[0]) is NewRequest:
+                return False  # the ACK of a 2xx: end to end, for the main route
         self.apply(effects)
         return True
 
@@ -218,24 +227,25 @@ class Stateful:
         """Carry out what the layer asked for, in order (the commonest kinds first)."""
         now = -1.0
         for effect in effects:
-            if isinstance(effect, Send):
+            # exact types, commonest first: one `is` per kind, no isinstance chain
+            if type(effect) is Send:
                 if not self._send(effect.destination, effect.data) and effect.key:
                     self.apply(self.layer.transport_error(effect.key))
-            elif isinstance(effect, StartTimer):
+            elif type(effect) is StartTimer:
                 if now < 0:
                     now = self.clock()
                 self.wheel.schedule(effect.id, now + effect.delay)
-            elif isinstance(effect, StopTimer):
+            elif type(effect) is StopTimer:
                 self.wheel.cancel(effect.id)
-            elif isinstance(effect, Terminated):
+            elif type(effect) is Terminated:
                 transaction = effect.transaction
                 transaction.user_data = None  # AVPs, flags, armed routes
                 transaction.on_branch = transaction.on_reply = None
-            elif isinstance(effect, Failure):
+            elif type(effect) is Failure:
                 self._on_failure(effect)
-            elif isinstance(effect, StrayResponse):
+            elif type(effect) is StrayResponse:
                 self._stray_response(effect.response, effect.source)
-            elif isinstance(effect, NewRequest | StrayCancel):
+            elif type(effect) is NewRequest or type(effect) is StrayCancel:
                 self._main_route(effect.request, effect.source)
 
     def _send(self, destination: Any, data: bytes) -> bool:
@@ -317,7 +327,9 @@ class Stateful:
         top = msg.top_via
         if top is None:
             return source
-        ip = resolve_host(top.received or top.host) or source.ip
+        host = top.received or top.host
+        # the pipeline stamps `received` with the source IP: no address to parse then
+        ip = source.ip if host == source.ip else (resolve_host(host) or source.ip)
         port = top.rport or top.port or 5060
         return Upstream(ip, port, source.socket)
 
@@ -358,7 +370,7 @@ class Stateful:
             return 1 if self.pipeline.forward(ctx, None) > 0 else RELAY_SEND_FAILED
         tx: ProxyTransaction | None = ctx.tx
         if tx is None:
-            if not ctx.kind & RouteKind.REQUEST:
+            if ctx.kind is not RouteKind.REQUEST and not ctx.kind & RouteKind.REQUEST:
                 return RELAY_INTERNAL
             tx = self.create(ctx)
             if tx is None:
@@ -375,19 +387,18 @@ class Stateful:
         first = ctx.ruri
         if first is None:
             return RELAY_NO_DESTINATION
-        targets: list[tuple[str, str | None, str | None]] = [
-            (first, ctx.du or outbound_proxy, None)
-        ]
-        targets.extend((b.uri, b.du, b.path) for b in ctx.branches)
         specs: list[Branch] = []
-        for position, (uri, du, path) in enumerate(targets):
-            hop = self._hop(ctx, uri, du)
+        hop = self._hop(ctx, first, ctx.du or outbound_proxy)
+        if hop is not None:
+            specs.append(Branch(msg, hop, hop.proto, hop.socket.hostport))
+        for appended in ctx.branches:  # usually none: no list of targets built
+            uri = appended.uri
+            hop = self._hop(ctx, uri, appended.du)
             if hop is None:
                 continue
-            request = msg if position == 0 else _for_branch(msg, uri, path)
-            if request is None:
-                continue
-            specs.append(Branch(request, hop, hop.proto, hop.socket.hostport))
+            request = _for_branch(msg, uri, appended.path)
+            if request is not None:
+                specs.append(Branch(request, hop, hop.proto, hop.socket.hostport))
         if not specs:
             return RELAY_BAD_DESTINATION
         data = tx.user_data

@@ -69,11 +69,14 @@ from runtime.transaction.table import TransactionTable, synthetic_key
 
 
 class TransactionLayer:
-    __slots__ = ("settings", "table")
+    __slots__ = ("_key_of", "settings", "table")
 
     def __init__(self, settings: TimerSettings = DEFAULT_SETTINGS) -> None:
         self.settings = settings
         self.table = TransactionTable()
+        # (request, its top Via, its method) and their key: `find` then `create` on the
+        # same request (every t_relay) build the key once
+        self._key_of: tuple[Request | None, object, str, str | None] = (None, None, "", None)
 
     # ------------------------------------------------------------------ input
 
@@ -106,10 +109,20 @@ class TransactionLayer:
 
     def find(self, request: Request) -> ProxyTransaction | None:
         """The transaction `request` belongs to (a CANCEL: its own, not its INVITE's)."""
-        key = server_key(request)
+        key = self._server_key(request)
         if key is not None:
-            return self.table.get(key)
+            return self.table.by_key.get(key)
         return self._find_rfc2543(request, None)
+
+    def _server_key(self, request: Request) -> str | None:
+        """`server_key(request)`, remembered for the last request asked about."""
+        top = request.top_via
+        last, last_top, last_method, key = self._key_of
+        if last is request and last_top is top and last_method == request.method:
+            return key
+        key = server_key(request)
+        self._key_of = (request, top, request.method, key)
+        return key
 
     def find_invite(self, cancel: Request) -> ProxyTransaction | None:
         """The INVITE transaction a CANCEL refers to (t_check_trans on a CANCEL)."""
@@ -151,7 +164,7 @@ class TransactionLayer:
         """
         if request.method == "ACK":
             raise TransactionError("an ACK never creates a transaction")
-        key = server_key(request)
+        key = self._server_key(request)
         old_key = None
         if key is None:
             if self._find_rfc2543(request, None) is not None:

@@ -78,15 +78,21 @@ def client_key(response: Response) -> str | None:
     """The key of the client transaction `response` answers; None when it cannot have one."""
     try:
         top = response.top_via
-        cseq = response.cseq
     except SipParseError:
         return None
-    if top is None or cseq is None:
+    if top is None:
         return None
     branch = top.branch
     if branch is None:
         return None
-    return f"{branch} {cseq.method}"
+    # only the method is needed: the raw value's last word, no CSeq object built
+    cseq = response.header("CSeq")
+    if cseq is None:
+        return None
+    words = cseq.split()
+    if len(words) != 2 or not words[0].isdigit():
+        return None  # what parsing the CSeq would refuse
+    return branch + " " + words[1]
 
 
 def client_key_for(branch: str, method: str) -> str:

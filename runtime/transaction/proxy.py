@@ -39,7 +39,6 @@ relayed yet); a 2xx that crossed the CANCEL is still forwarded.
 from __future__ import annotations
 
 import enum
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -65,13 +64,14 @@ from runtime.transaction.effects import (
     TuEvent,
     is_reliable,
 )
+from runtime.transaction.machine import State
 from runtime.transaction.matching import Rfc2543Key, client_key_for, to_tag
 from runtime.transaction.server import (
     ServerNonInviteTransaction,
     ServerTransaction,
     new_server_transaction,
 )
-from runtime.transaction.wire import trying_bytes, with_top_via
+from runtime.transaction.wire import random_hex, trying_bytes, via_start
 
 if TYPE_CHECKING:
     from runtime.transaction.table import TransactionTable
@@ -252,9 +252,9 @@ class ProxyTransaction:
         if not self._id_prefix:
             # 48 random bits per transaction: a peer that saw one branch cannot guess
             # another's, to forge responses to it (a counter would let it)
-            self._id_prefix = f"z9hG4bK{os.urandom(6).hex()}."
+            self._id_prefix = "z9hG4bK" + random_hex() + "."
         self._ids += 1
-        return f"{self._id_prefix}{self._ids}"
+        return self._id_prefix + str(self._ids)
 
     def relay(self, branches: Iterable[Branch]) -> list[Effect]:
         """Start a client transaction per branch (parallel forking, or serial from FAILURE).
@@ -284,12 +284,14 @@ class ProxyTransaction:
             request = branch.request
             if is_reliable(branch.transport):
                 request.ensure_content_length()  # mandatory on streams (§18.3)
-            wire = request.to_bytes()
             if spec.sent_by is not None:
-                branch.branch_id = self.new_branch_id()
-                via = f"SIP/2.0/{branch.transport.upper()} {spec.sent_by};branch={branch.branch_id}"
-                wire = with_top_via(wire, via)
+                branch.branch_id = branch_id = self.new_branch_id()
+                # our Via spliced into the bytes as they are copied out: one join
+                wire = request.to_bytes_with_header(
+                    b"".join((via_start(branch.transport, spec.sent_by), branch_id.encode(), b"\r\n"))
+                )
             else:
+                wire = request.to_bytes()
                 top = request.top_via
                 if top is None or top.branch is None:
                     raise TransactionError("a relayed request needs our Via with a branch")
@@ -429,7 +431,7 @@ class ProxyTransaction:
             if branch.key == key:
                 client = branch.client
                 assert client is not None
-                if client.terminated:
+                if client.state is State.TERMINATED:
                     return self._late_response(branch, client, response, source)
                 self._drive(client.receive(response), out, branch)
                 break
@@ -507,22 +509,28 @@ class ProxyTransaction:
         The machine's own effects go first, so that the ACK of a 486 leaves before the
         486 is relayed upstream, and a timer stop before anything it would race.
         """
-        events = []
+        events: list[TuEvent] | None = None  # most steps tell the user nothing: no list
         for effect in effects:
             if type(effect) is TuEvent:
-                events.append(effect)
+                if events is None:
+                    events = [effect]
+                else:
+                    events.append(effect)
             else:
                 out.append(effect)
-        for effect in events:
-            if effect.kind == "terminated":
+        if events is None:
+            return
+        for event in events:
+            kind = event.kind
+            if kind == "terminated":
                 self._live -= 1
             elif branch is not None:
-                if effect.kind == "response":
-                    assert effect.response is not None
-                    self._on_branch_response(branch, effect.response, out)
-                elif effect.kind == "timeout":
+                if kind == "response":
+                    assert event.response is not None
+                    self._on_branch_response(branch, event.response, out)
+                elif kind == "timeout":
                     self._branch_ended(branch, self._local(408), out)
-                elif effect.kind == "transport-error":
+                elif kind == "transport-error":
                     self._branch_ended(branch, self._local(503), out)
 
     def _on_branch_response(self, branch: ProxyBranch, response: Response, out: list[Effect]) -> None:

@@ -9,6 +9,8 @@ builders (`make_response`, `derived`) do.
 
 from __future__ import annotations
 
+import os
+
 from runtime.sip import Request
 
 _TRYING_COPIED = frozenset({"via", "from", "to", "call-id", "cseq", "timestamp"})
@@ -32,3 +34,38 @@ def with_top_via(data: bytes, via_value: str) -> bytes:
     """
     head_end = data.index(b"\r\n") + 2
     return b"".join((data[:head_end], b"Via: ", via_value.encode(), b"\r\n", data[head_end:]))
+
+
+_VIA_STARTS: dict[tuple[str, str], bytes] = {}
+
+
+def via_start(transport: str, sent_by: str) -> bytes:
+    """`Via: SIP/2.0/UDP sent-by;branch=` as bytes, built once per socket."""
+    start = _VIA_STARTS.get((transport, sent_by))
+    if start is None:
+        start = f"Via: SIP/2.0/{transport.upper()} {sent_by};branch=".encode()
+        if len(_VIA_STARTS) < 1024:  # a handful of sockets: never grows with traffic
+            _VIA_STARTS[(transport, sent_by)] = start
+    return start
+
+
+class RandomPool:
+    """Bytes from the OS's CSPRNG drawn 4 KiB at a time: one syscall per ~680 branch ids."""
+
+    __slots__ = ("data", "used")
+
+    def __init__(self) -> None:
+        self.data = b""
+        self.used = 0
+
+    def hex(self, size: int = 6) -> str:
+        """`size` fresh random bytes as hex (6: the 48 bits of a transaction's branch ids)."""
+        used = self.used
+        if used + size > len(self.data):
+            self.data, used = os.urandom(4096), 0
+        self.used = used + size
+        return self.data[used : used + size].hex()
+
+
+RANDOM = RandomPool()
+random_hex = RANDOM.hex
