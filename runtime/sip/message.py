@@ -84,6 +84,8 @@ _MAYBE_FOLDED = re.compile(rb"\n[ \t]").search
 # is safe. Only values that parsed are kept; the cache is emptied when full.
 _VIA_OF_TEXT: dict[str, Via] = {}
 _VIA_CACHE_LIMIT = 4096
+# Cache slot of the Vias of the top Via line when it holds several (a key has no space)
+_TOP_LINE_VIAS = " top line vias"
 # Cache slot of the parsed Request-URI: a header key never contains a space.
 _RURI_CACHE_KEY = " ruri"
 # header names already found to be tokens (header_line checks every name it writes)
@@ -270,7 +272,9 @@ class Message:
                         cached = parse_via(value)
                         _remember_via(value, cached)
                 else:  # every value is checked, each through the cache
-                    cached = _vias_of(value)[0]
+                    line_vias = _vias_of(value)
+                    cached = line_vias[0]
+                    self._cache[_TOP_LINE_VIAS] = line_vias
             except SipParseError as error:
                 raise error.shifted(self.value_offset(i)) from None
             self._cache["top_via"] = cached
@@ -392,6 +396,7 @@ class Message:
             self._delete(i)
             return top
         value = self._value_at(i)
+        line_vias = self._cache.get(_TOP_LINE_VIAS)
         self._touch("via")
         elements = split_list(value)
         if len(elements) == 1:
@@ -401,6 +406,9 @@ class Message:
             self._lines[i] = header_line(self._name_at(i), rest)
             assert self._line_ids is not None
             self._line_ids[i] = -1
+            if line_vias is not None:  # a reply to forward reads the next Via at once
+                self._cache["top_via"] = line_vias[1]
+                self._cache[_TOP_LINE_VIAS] = line_vias[1:]
         return top
 
     def replace_top_via(self, via: Via) -> None:
@@ -596,6 +604,7 @@ class Message:
         self._cache.pop(key, None)
         if key == "via":
             self._cache.pop("top_via", None)
+            self._cache.pop(_TOP_LINE_VIAS, None)
 
     def _insert(self, at: int, name: str, value: str) -> None:
         key = header_key(name)

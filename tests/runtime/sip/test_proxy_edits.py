@@ -92,3 +92,21 @@ def test_a_parsed_via_prints_to_text_that_parses_back_to_it(text: str) -> None:
     # replace_top_via caches a Via under its printed text: the two must agree
     via = parse_via(text)
     assert parse_via(str(via)) == via
+
+
+@pytest.mark.parametrize(
+    "vias",
+    [
+        "SIP/2.0/UDP p:5060;branch=z9hG4bK1, SIP/2.0/UDP a:5070;branch=z9hG4bK2;rport=5070",
+        "SIP/2.0/UDP p;branch=z9hG4bK1 ,SIP/2.0/TCP a;branch=z9hG4bK2 , SIP/2.0/UDP b",
+        'SIP/2.0/UDP p;branch=z9hG4bK1;x="a,b", SIP/2.0/UDP a;branch=z9hG4bK2',
+    ],
+)
+def test_removing_the_top_via_of_a_shared_line_leaves_the_next_one_on_top(vias: str) -> None:
+    reply = f"SIP/2.0 200 OK\r\nVia: {vias}\r\nCall-ID: c\r\nContent-Length: 0\r\n\r\n"
+    msg = parse_message(reply.encode())
+    every = list(msg.vias)
+    assert msg.top_via == every[0]
+    assert msg.remove_top_via() == every[0]
+    assert msg.top_via == every[1] == parse_message(msg.to_bytes()).top_via
+    assert msg.vias == every[1:]
