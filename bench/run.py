@@ -172,7 +172,7 @@ def rss_growth(port: int) -> str:
     try:
         first = _load(proc.pid, port, 1000, 1)
         after_1k = rss_kb()
-        rest = _load(proc.pid, port, 2000, 50)
+        rest = _load(proc.pid, port, 1000, 99)
         after_100k = rss_kb()
     finally:
         proc.terminate()
