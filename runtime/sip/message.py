@@ -58,6 +58,7 @@ from runtime.sip.headers import (
     parse_name_addr_list,
     parse_number,
     parse_via,
+    parse_via_element,
     parse_via_list,
 )
 from runtime.sip.lexical import has_whitespace, is_token, split_list
@@ -119,7 +120,7 @@ def _vias_of(value: str) -> list[Via]:
         text = item.lstrip(" \t")
         via = _VIA_OF_TEXT.get(text)
         if via is None:
-            via = parse_via(item, at)
+            via = parse_via_element(item, at)
             _remember_via(text, via)
         vias.append(via)
     return vias
@@ -730,8 +731,11 @@ def parse_message(data: bytes) -> Request | Response:
         lines, keys = [], []
     body_start = head_end + 4
     end = len(data)
-    if "content-length" in keys:
+    try:
         line = lines[keys.index("content-length")]
+    except ValueError:  # no Content-Length: the rest of the datagram
+        pass
+    else:
         declared = line[line.find(b":") + 1 :].strip()
         if declared.isdigit():
             end = min(end, body_start + int(declared))

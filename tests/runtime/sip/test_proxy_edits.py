@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from runtime.sip import Request, Via, parse_message, parse_via
+from runtime.sip import Request, SipParseError, Via, parse_message, parse_via
+from runtime.sip.headers import parse_via_element
 
 VIA_LAYOUTS = {
     "one via first": ["Via: SIP/2.0/UDP a.example.com;branch=z9hG4bK1;rport"],
@@ -110,3 +113,31 @@ def test_removing_the_top_via_of_a_shared_line_leaves_the_next_one_on_top(vias: 
     assert msg.remove_top_via() == every[0]
     assert msg.top_via == every[1] == parse_message(msg.to_bytes()).top_via
     assert msg.vias == every[1:]
+
+
+VIA_SEEDS = [
+    "SIP/2.0/UDP 127.0.0.1:15080;branch=z9hG4bK-1-0;received=127.0.0.1;rport=15080",
+    "SIP/2.0/TCP host.example.com;branch=z9hG4bK776;rport;ttl=3",
+]
+
+
+def via_outcome(parse: object, text: str) -> object:
+    try:
+        return parse(text, 7)  # type: ignore[operator]
+    except SipParseError as error:
+        return ("error", error.offset)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    seed=st.sampled_from(VIA_SEEDS),
+    lead=st.sampled_from(["", " ", "  ", "\t", " \t"]),
+    at=st.integers(0, 90),
+    insert=st.text("aZ09.-_:;=,\"' []", max_size=2),
+)
+def test_a_via_list_element_parses_as_parse_via_parses_it(
+    seed: str, lead: str, at: int, insert: str
+) -> None:
+    position = at % (len(seed) + 1)
+    item = lead + seed[:position] + insert + seed[position + 1 :]
+    assert via_outcome(parse_via_element, item) == via_outcome(parse_via, item), item
