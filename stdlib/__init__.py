@@ -5,6 +5,8 @@ Importing `stdlib` imports every implemented module, so `REGISTRY` is complete.
 
 from stdlib import (
     _modules,
+    _registry,
+    _unsupported,
     auth,
     auth_db,
     cfgutils,
@@ -47,6 +49,8 @@ __all__ = [
     "PvHandle",
     "UnsupportedSpec",
     "_modules",
+    "_registry",
+    "_unsupported",
     "auth",
     "auth_db",
     "cfgutils",

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol, TypeAlias, TypeVar, Union
 
-from runtime.api import RouteKind
+from runtime.core.script import RouteKind
 
 ScriptValue: TypeAlias = int | str | None
 

@@ -13,7 +13,7 @@ allowed routes (REQ FAIL RPL BR ERR LOC START TIMER EV, ALL; ASYNC: only inside 
 
 from __future__ import annotations
 
-from runtime.api import RouteKind
+from runtime.core.script import RouteKind
 from stdlib._registry import UnsupportedSpec
 
 _ROUTE_CODES: dict[str, RouteKind] = {

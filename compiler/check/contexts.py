@@ -18,9 +18,9 @@ from compiler.check import callgraph
 from compiler.check.callgraph import CONTEXT_ORDER, CONTEXT_TITLE
 from compiler.check.walk import iter_nodes, string_pvars
 from compiler.diagnostics import Diagnostic, Note, make
-from runtime.api import RouteKind
+from compiler.registry_view import REGISTRY, UNSUPPORTED, ParamKind
 from runtime.core.pvspec import MESSAGE_ROUTES, lookup_pv
-from stdlib import REGISTRY, UNSUPPORTED, ParamKind
+from runtime.core.script import RouteKind
 
 _PARSE_TIME_NOTE = "OpenSIPS checks every `route[...]` block as a request route when it starts"
 _NO_MESSAGE = frozenset({"startup", "timer", "event"})

@@ -8,9 +8,13 @@ cost. Computed as a fixed point over the static call graph.
 
 from __future__ import annotations
 
+# The code generator, this module's user, reads `stdlib._registry` directly: all of stdlib
+# is imported (REGISTRY complete) even in a process whose checker was first loaded from the
+# registry snapshot (compiler.registry_snapshot).
+import stdlib  # noqa: F401
 from compiler import ast
 from compiler.check.walk import iter_nodes
-from stdlib._registry import REGISTRY
+from compiler.registry_view import REGISTRY
 
 RouteKey = tuple[str, str | None]
 

@@ -15,10 +15,20 @@ from compiler.check.legacy import REMOVED_FUNCTIONS
 from compiler.check.names import ROUTE_ARGS, route_key
 from compiler.check.walk import iter_nodes
 from compiler.diagnostics import Diagnostic, Note, make
+from compiler.registry_view import (
+    MODPARAMS,
+    MODULES,
+    REGISTRY,
+    UNSUPPORTED,
+    FunctionInfo,
+    ParamKind,
+    ParamSpec,
+    modparams_of,
+)
 from runtime.core.pvspec import lookup_pv
-from stdlib import MODPARAMS, MODULES, REGISTRY, UNSUPPORTED, FunctionSpec, ParamKind, ParamSpec
-from stdlib._modules import modparams_of
-from stdlib._regex import posix_to_python
+
+# stdlib._regex.posix_to_python is this same function, which runtime.api re-exports
+from runtime.core.transforms.regex import posix_to_python_pattern as posix_to_python
 
 _ALL_FUNCTION_NAMES = sorted({*REGISTRY, *UNSUPPORTED})
 # Modules that add no script functions sipc would need to know: transports, databases,
@@ -179,7 +189,7 @@ def _check_arity(
 
 
 def _check_args(
-    call: ast.Call, spec: FunctionSpec, routes: set[tuple[str, str | None]]
+    call: ast.Call, spec: FunctionInfo, routes: set[tuple[str, str | None]]
 ) -> list[Diagnostic]:
     out = _check_arity(call, spec.min_args, spec.max_args, spec.params)
     if out:

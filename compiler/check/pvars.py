@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from compiler import ast
 from compiler.check.walk import iter_nodes, string_pvars
 from compiler.diagnostics import Diagnostic, Note, make
+from compiler.registry_view import MODULES
 from runtime.core.pvspec import (
     PV_SPECS,
     TRANSFORM_SPECS,
@@ -19,7 +20,6 @@ from runtime.core.pvspec import (
     lookup_transform,
     merge_comma_arguments,
 )
-from stdlib import MODULES
 
 _ALL_PV_NAMES = sorted({*PV_SPECS, *(a for s in PV_SPECS.values() for a in s.aliases)})
 _ITERATORS = ("var", "avp", "json")

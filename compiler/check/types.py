@@ -17,8 +17,8 @@ from compiler.check import callgraph
 from compiler.check.precedence import show
 from compiler.check.walk import iter_nodes
 from compiler.diagnostics import Diagnostic, Severity, make
+from compiler.registry_view import REGISTRY, ParamKind
 from runtime.core.pvspec import lookup_pv, lookup_transform
-from stdlib import REGISTRY, ParamKind
 
 Env = dict[str, frozenset[str]]
 """`$var` name -> the value types assigned to it ("int", "str")."""

@@ -21,7 +21,7 @@ from compiler import ast
 from compiler.check import callgraph
 from compiler.check.walk import iter_nodes, string_pvars
 from compiler.diagnostics import Diagnostic, Note, make
-from stdlib import REGISTRY, ParamKind
+from compiler.registry_view import REGISTRY, ParamKind
 
 State = frozenset[str]
 
