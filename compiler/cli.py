@@ -6,10 +6,11 @@ error, 3 a server that cannot start.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -40,7 +41,39 @@ def internal_error(exc: BaseException) -> NoReturn:
     sys.exit(EXIT_USAGE)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "SIPC"})
+class LazyGroup(click.Group):
+    """A group whose heavier subcommands are imported only when they run (or for --help).
+
+    `lazy` maps a command name to `"module:attribute"`; `sipc check` so never imports the
+    formatter, the code generator or the runtime's SIP tools.
+    """
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module_name, attribute = self.lazy[cmd_name].split(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{self.lazy[cmd_name]} is not a click command")
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "SIPC"},
+    lazy={
+        # the `sipc sip` tools live with the runtime
+        "sip": "runtime.cli:sip_group",
+        "fmt": "compiler.fmt_command:fmt_command",
+    },
+)
 @click.version_option(__version__, prog_name="sipc")
 def main() -> None:
     """sipc — compile OpenSIPS-style routing scripts to Python and run them.
@@ -81,6 +114,9 @@ def check(files: tuple[str, ...], output_format: str, color: str, warnings_as_er
     transformations, and statements that can never run. `-` reads the script from
     standard input. Exit status: 0 no errors, 1 errors found, 2 usage or internal error.
     """
+    from compiler import registry_snapshot
+
+    registry_snapshot.allow()  # this process only checks: no need to import the runtime
     from compiler.driver import analyze
 
     failed = False
@@ -214,11 +250,3 @@ def explain(code: str | None) -> None:
         sys.exit(EXIT_USAGE)
     click.echo(f"{code} ({found.severity}): {found.summary}")
 
-
-from runtime.cli import sip_group  # noqa: E402  (the `sipc sip` tools live with the runtime)
-
-main.add_command(sip_group)
-
-from compiler.fmt_command import fmt_command  # noqa: E402
-
-main.add_command(fmt_command)
