@@ -125,14 +125,14 @@ class TxData:
         "suspended",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, avp: AvpStore | None = None, flags: set[str] | None = None) -> None:
         self.on_failure: str | None = None
         self.on_reply: str | None = None
         self.on_branch: str | None = None
         self.fr_timeout: float | None = None
         self.fr_inv_timeout: float | None = None
-        self.avp = AvpStore()
-        self.flags: set[str] = set()
+        self.avp = avp if avp is not None else AvpStore()
+        self.flags: set[str] = flags if flags is not None else set()
         self.branch_avps: dict[int, AvpStore] = {}
         self.branch_replies: dict[int, str] = {}  # t_on_reply from a branch_route
         self.failure_reply: Response | None = None  # the winning reply, in failure_route
@@ -291,7 +291,9 @@ class Stateful:
         if not isinstance(msg, Request) or msg.method == "ACK":
             return None
         source = ctx.source
-        data = tx_data(ctx)
+        data = ctx.tx_data
+        if data is None:  # nothing armed before: made with the context's own stores
+            data = ctx.tx_data = TxData(ctx.avp, ctx.flags)
         settings = self._settings(data)
         try:
             tx, effects = self.layer.create(

@@ -27,7 +27,14 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from runtime.sip import Request, Response, make_ack, parse_message
-from runtime.transaction.effects import Effect, Send, TimerSettings, TuEvent
+from runtime.transaction.effects import (
+    Effect,
+    Send,
+    StartTimer,
+    StopTimer,
+    TimerSettings,
+    TuEvent,
+)
 from runtime.transaction.machine import (
     Machine,
     State,
@@ -136,12 +143,12 @@ class ClientInviteTransaction(ClientTransaction):
         self.ack: bytes | None = None
 
     def start(self) -> list[Effect]:
-        out: list[Effect] = []
-        self._send_request(out)
-        if not self.reliable:
-            out.append(self._start("A", self.interval))
-        out.append(self._start("B", self.settings.timer_b))
-        return out
+        key = self.key  # one list literal: a branch is started on every relayed INVITE
+        sent = Send(self.wire, self.destination, self.transport, key)
+        timer_b = StartTimer((key, "B"), self.settings.timer_b)
+        if self.reliable:
+            return [sent, timer_b]
+        return [sent, StartTimer((key, "A"), self.interval), timer_b]
 
     def receive(self, response: Response) -> list[Effect]:
         event = invite_response_event(response.status)
@@ -154,11 +161,12 @@ class ClientInviteTransaction(ClientTransaction):
             if self.ack is not None:
                 out.append(Send(self.ack, self.destination, self.transport, self.key))
             return out
+        key = self.key
         if old_state is CALLING:
             if not self.reliable:
-                out.append(self._stop("A"))
-            out.append(self._stop("B"))
-        out.append(TuEvent("response", self.key, response))
+                out.append(StopTimer((key, "A")))
+            out.append(StopTimer((key, "B")))
+        out.append(TuEvent("response", key, response))
         if event == "2xx":
             self._terminate(out)
         elif event == "300-699":
@@ -217,12 +225,12 @@ class ClientNonInviteTransaction(ClientTransaction):
     }
 
     def start(self) -> list[Effect]:
-        out: list[Effect] = []
-        self._send_request(out)
-        if not self.reliable:
-            out.append(self._start("E", self.interval))
-        out.append(self._start("F", self.settings.timer_f))
-        return out
+        key = self.key  # one list literal: a branch is started on every relayed request
+        sent = Send(self.wire, self.destination, self.transport, key)
+        timer_f = StartTimer((key, "F"), self.settings.timer_f)
+        if self.reliable:
+            return [sent, timer_f]
+        return [sent, StartTimer((key, "E"), self.interval), timer_f]
 
     def receive(self, response: Response) -> list[Effect]:
         event = non_invite_response_event(response.status)
@@ -230,15 +238,16 @@ class ClientNonInviteTransaction(ClientTransaction):
         if new_state is None:  # Completed absorbs retransmitted finals
             return []
         self.state = new_state
-        out: list[Effect] = [TuEvent("response", self.key, response)]
+        key = self.key
+        out: list[Effect] = [TuEvent("response", key, response)]
         if new_state is COMPLETED:
-            if not self.reliable:
-                out.append(self._stop("E"))
-            out.append(self._stop("F"))
             if self.reliable:
+                out.append(StopTimer((key, "F")))
                 self._terminate(out)
             else:
-                out.append(self._start("K", self.settings.t4))
+                out.append(StopTimer((key, "E")))
+                out.append(StopTimer((key, "F")))
+                out.append(StartTimer((key, "K"), self.settings.t4))
         return out
 
     def timer_fired(self, name: str) -> list[Effect]:

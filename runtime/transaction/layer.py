@@ -93,7 +93,7 @@ class TransactionLayer:
         return [NewRequest(message, source, transport)]
 
     def timer_fired(self, timer_id: TimerId) -> list[Effect]:
-        transaction = self.table.get(timer_id[0])
+        transaction = self.table.by_key.get(timer_id[0])
         if transaction is None:
             return []  # its transaction is gone: a timer nobody stopped in time
         return transaction.timer_fired(timer_id)
@@ -204,7 +204,7 @@ class TransactionLayer:
 
     def _on_response(self, response: Response, source: Any) -> list[Effect]:
         key = client_key(response)
-        transaction = self.table.get(key) if key is not None else None
+        transaction = self.table.by_key.get(key) if key is not None else None
         if transaction is None or key is None:
             return [StrayResponse(response, source)]
         return transaction.receive_response(key, response, source)

@@ -22,7 +22,6 @@ from runtime.transaction.effects import (
     StopTimer,
     TimerSettings,
     TuEvent,
-    is_reliable,
 )
 
 
@@ -62,7 +61,8 @@ class Machine:
         self.key = key
         self.destination = destination
         self.transport = transport
-        self.reliable = is_reliable(transport)
+        # is_reliable() inlined: a machine is made per branch and per transaction
+        self.reliable = transport != "udp" and transport.lower() != "udp"
         self.settings = settings
         self.state = self.INITIAL
 

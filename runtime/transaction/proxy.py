@@ -225,9 +225,12 @@ class ProxyTransaction:
         self.has_failure_route = False  # t_on_failure armed: ask before the final goes
         self.on_branch: BranchHook | None = None
         self.on_reply: ReplyHook | None = None
-        self.user_data: Any = None  # the pipeline's per-transaction state ($avp, flags)
+        # the pipeline's per-transaction state ($avp, flags), dropped once no hook can
+        # run any more (a final went upstream and every branch has its own)
+        self.user_data: Any = None
         self.request_to_tag = request_to_tag
-        self.keys: list[str | Rfc2543Key] = [key]
+        # a tuple of strings: the collector stops tracking it, and it lingers 32 s
+        self.keys: tuple[str | Rfc2543Key, ...] = (key,)
         self._live = 1
         self._tag: str | None = None
         self._id_prefix = ""
@@ -236,7 +239,7 @@ class ProxyTransaction:
         table.add(key, self)
         if rfc2543_key is not None:
             table.add_rfc2543(rfc2543_key, self)
-            self.keys.append(rfc2543_key)
+            self.keys += (rfc2543_key,)
 
     # ------------------------------------------------------------------ user actions
 
@@ -308,7 +311,7 @@ class ProxyTransaction:
             branch._request = None  # the wire bytes are the branch from now on
             self.branches.append(branch)
             self.table.add(branch.key, self)
-            self.keys.append(branch.key)
+            self.keys += (branch.key,)
             self._live += 1
             out.extend(client.start())
             if self.is_invite:
@@ -408,10 +411,10 @@ class ProxyTransaction:
         machine = ServerNonInviteTransaction(key, cancel, source, transport, self.settings)
         self.cancel_server = machine
         self.table.add(key, self)
-        self.keys.append(key)
+        self.keys += (key,)
         if rfc2543_key is not None:
             self.table.add_rfc2543(rfc2543_key, self)
-            self.keys.append(rfc2543_key)
+            self.keys += (rfc2543_key,)
         self._live += 1
         self._drive(machine.send_response(ok), out)
         if self.phase is Phase.WAITING or self.phase is Phase.FAILURE:
@@ -610,7 +613,7 @@ class ProxyTransaction:
         )
         branch.cancel = machine
         self.table.add(key, self)
-        self.keys.append(key)
+        self.keys += (key,)
         self._live += 1
         out.extend(machine.start())
         # the INVITE should end with a 487 now; give up on it after 64*T1 (§9.1)
@@ -708,6 +711,19 @@ class ProxyTransaction:
             self.phase = Phase.TERMINATED
             self.table.remove(self)
             out.append(Terminated(self))
+        elif self.phase is Phase.REPLIED and self.user_data is not None and self._settled():
+            # No hook or route can run for it any more; it may wait out Timer J or D
+            # (32 s): what the owner hung on it goes now, not then (fewer objects
+            # lingering for the garbage collector to walk)
+            self.user_data = None
+            self.on_branch = self.on_reply = None
+
+    def _settled(self) -> bool:
+        """Every branch has its final: no response will reach a hook any more."""
+        for branch in self.branches:
+            if branch.status == 0:
+                return False
+        return True
 
     def __repr__(self) -> str:
         return f"<ProxyTransaction {self.server.key} {self.phase.value} {len(self.branches)} branches>"

@@ -14,17 +14,16 @@ import os
 from runtime.sip import Request
 
 _TRYING_COPIED = frozenset({"via", "from", "to", "call-id", "cseq", "timestamp"})
+_TRYING_END = b"\r\nContent-Length: 0\r\n\r\n"
 
 
 def trying_bytes(request: Request) -> bytes:
     """100 Trying for `request` (§8.2.6.1: Via, From, To, Call-ID, CSeq, Timestamp, no tag)."""
-    lines = [b"SIP/2.0 100 Trying"]
     copied = _TRYING_COPIED
-    for key, line in zip(request._keys, request._lines, strict=True):
-        if key in copied:
-            lines.append(line)
-    lines.append(b"Content-Length: 0\r\n\r\n")
-    return b"\r\n".join(lines)
+    lines = [line for key, line in zip(request._keys, request._lines, strict=True) if key in copied]
+    if not lines:
+        return b"SIP/2.0 100 Trying" + _TRYING_END
+    return b"".join((b"SIP/2.0 100 Trying\r\n", b"\r\n".join(lines), _TRYING_END))
 
 
 def with_top_via(data: bytes, via_value: str) -> bytes:
