@@ -28,15 +28,25 @@ def check_message(msg: Request | Response, *, datagram: bool) -> None:
         raise SipParseError(f"unsupported SIP version {msg.version!r}", 0)
     if msg.top_via is None:  # parses it, raising on a malformed one
         raise SipParseError("missing Via header", 0)
-    cseq = msg.header("CSeq")
-    if cseq is None:
+    is_request = isinstance(msg, Request)
+    raw = msg.header_bytes("CSeq")
+    if raw is None:
         raise SipParseError("missing CSeq header", 0)
-    number, _, method = cseq.partition(" ")
-    if not number.isdigit() or int(number) >= 2**31:
-        raise SipParseError("bad CSeq number", 0)
-    if isinstance(msg, Request):
-        if method.strip() != msg.method:
+    # `1 INVITE` as received (ASCII digits, one space, the method in letters) passes
+    # without decoding; anything else is judged on the decoded text
+    number, _, method_bytes = raw.partition(b" ")
+    if not (
+        number.isdigit()
+        and int(number) < 2**31
+        and (not is_request or (method_bytes.isalpha() and method_bytes == msg.method.encode()))
+    ):
+        cseq = msg.header("CSeq") or ""
+        number_text, _, method = cseq.partition(" ")
+        if not number_text.isdigit() or int(number_text) >= 2**31:
+            raise SipParseError("bad CSeq number", 0)
+        if is_request and method.strip() != msg.method:
             raise SipParseError("CSeq method differs from the request method", 0)
+    if isinstance(msg, Request):
         if not msg.ruri_text or " " in msg.ruri_text:
             raise SipParseError("bad Request-URI", 0)
         # ASCII digits as received read the same as the decoded text: no decoding then

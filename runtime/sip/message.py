@@ -630,8 +630,25 @@ class Request(Message):
 
     is_request: ClassVar[bool] = True
 
-    def __init__(self, method: str, ruri_text: str, *args: Any) -> None:
-        super().__init__(*args)
+    def __init__(
+        self,
+        method: str,
+        ruri_text: str,
+        data: bytes,
+        start: int,
+        start_line: bytes,
+        lines: list[bytes],
+        keys: list[str],
+        header_base: int,
+        body: bytes,
+        end: int,
+        version: str,
+    ) -> None:
+        # Message.__init__ called directly with named arguments: no super() lookup and no
+        # *args tuple, once per message
+        Message.__init__(
+            self, data, start, start_line, lines, keys, header_base, body, end, version
+        )
         self.method = method
         self._ruri_text = ruri_text
 
@@ -686,8 +703,25 @@ class Request(Message):
 class Response(Message):
     __slots__ = ("reason", "status")
 
-    def __init__(self, status: int, reason: str, *args: Any) -> None:
-        super().__init__(*args)
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        data: bytes,
+        start: int,
+        start_line: bytes,
+        lines: list[bytes],
+        keys: list[str],
+        header_base: int,
+        body: bytes,
+        end: int,
+        version: str,
+    ) -> None:
+        # Message.__init__ called directly with named arguments: no super() lookup and no
+        # *args tuple, once per message
+        Message.__init__(
+            self, data, start, start_line, lines, keys, header_base, body, end, version
+        )
         self.status = status
         self.reason = reason
 
