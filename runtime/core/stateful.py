@@ -349,11 +349,14 @@ class Stateful:
         transaction it made and left without a branch or a final is released, as
         OpenSIPS does (nothing is sent)."""
         tx = ctx.tx
-        if tx is None or tx.phase is not Phase.WAITING or tx.branches:
+        if tx is None:
             return
         data = ctx.tx_data
         if not resumed and isinstance(data, TxData) and data.suspended:
             return  # still running, as a task
+        tx.request_route_done()
+        if tx.phase is not Phase.WAITING or tx.branches:
+            return
         if tx.server.final_sent:
             return
         log.debug("script left transaction %s without a reply or a branch", tx.server.key)

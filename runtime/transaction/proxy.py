@@ -170,6 +170,7 @@ class ProxyTransaction:
         "_id_prefix",
         "_ids",
         "_live",
+        "_request",
         "_tag",
         "blocked",
         "branches",
@@ -182,8 +183,8 @@ class ProxyTransaction:
         "keys",
         "on_branch",
         "on_reply",
+        "owner_done",
         "phase",
-        "request",
         "request_to_tag",
         "rfc2543",
         "server",
@@ -206,7 +207,7 @@ class ProxyTransaction:
         request_to_tag: str = "",
     ) -> None:
         self.table = table
-        self.request = request
+        self._request: Request | None = request
         self.source = source
         self.transport = transport
         self.settings = settings
@@ -229,6 +230,8 @@ class ProxyTransaction:
         # run any more (a final went upstream and every branch has its own)
         self.user_data: Any = None
         self.request_to_tag = request_to_tag
+        # the owner's request route has ended: once settled, the request may go
+        self.owner_done = False
         # a tuple of strings: the collector stops tracking it, and it lingers 32 s
         self.keys: tuple[str | Rfc2543Key, ...] = (key,)
         self._live = 1
@@ -240,6 +243,14 @@ class ProxyTransaction:
         if rfc2543_key is not None:
             table.add_rfc2543(rfc2543_key, self)
             self.keys += (rfc2543_key,)
+
+    @property
+    def request(self) -> Request:
+        """The request the transaction was created for (gone once it has settled)."""
+        request = self._request
+        if request is None:
+            raise TransactionError("the transaction has settled: its request is released")
+        return request
 
     # ------------------------------------------------------------------ user actions
 
@@ -330,6 +341,8 @@ class ProxyTransaction:
         content_type: str | None = None,
     ) -> list[Effect]:
         """Answer upstream from here (t_reply); a final also CANCELs pending branches."""
+        if self.phase is Phase.REPLIED or self.phase is Phase.TERMINATED:
+            raise TransactionError("a final response was already sent upstream")
         response = self.request.make_response(
             status,
             reason,
@@ -445,6 +458,8 @@ class ProxyTransaction:
         else:
             return [StrayResponse(response, source)]
         self._maybe_end(out)
+        if self.owner_done and self.phase is Phase.REPLIED:
+            self._release_request()  # no route runs now: outside every owner's step
         return out
 
     def _late_response(
@@ -485,6 +500,8 @@ class ProxyTransaction:
                     self._drive(branch.cancel.timer_fired(name), out)
                     break
         self._maybe_end(out)
+        if self.owner_done and self.phase is Phase.REPLIED:
+            self._release_request()  # no route runs now: outside every owner's step
         return out
 
     def transport_error(self, key: str) -> list[Effect]:
@@ -718,12 +735,23 @@ class ProxyTransaction:
             self.user_data = None
             self.on_branch = self.on_reply = None
 
+    def request_route_done(self) -> None:
+        """The owner's request route has ended: nothing of its own reads the request any
+        more, so it can go once the transaction has settled (see `_release_request`)."""
+        self.owner_done = True
+
+    def _release_request(self) -> None:
+        """A settled transaction may wait out Timer J or D (32 s) only to absorb
+        retransmissions: its request and what was parsed of it go now (fewer objects
+        lingering for the garbage collector to walk). Called only from network and
+        timer steps, never inside a route, once the owner's request route has ended."""
+        if self._request is not None and self._settled():
+            self._request = None
+            self.server.release_request()
+
     def _settled(self) -> bool:
         """Every branch has its final: no response will reach a hook any more."""
-        for branch in self.branches:
-            if branch.status == 0:
-                return False
-        return True
+        return all(branch.status != 0 for branch in self.branches)
 
     def __repr__(self) -> str:
         return f"<ProxyTransaction {self.server.key} {self.phase.value} {len(self.branches)} branches>"

@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from runtime.sip import Request, Response
-from runtime.transaction.effects import Effect, Send, TimerSettings, TuEvent
+from runtime.transaction.effects import Effect, Send, TimerSettings, TransactionError, TuEvent
 from runtime.transaction.machine import (
     Machine,
     State,
@@ -44,7 +44,7 @@ TERMINATED = State.TERMINATED
 class ServerTransaction(Machine):
     """What both server machines share: the request and the last response sent."""
 
-    __slots__ = ("interval", "last_sent", "last_status", "request")
+    __slots__ = ("_request", "interval", "last_sent", "last_status")
 
     def __init__(
         self,
@@ -55,10 +55,22 @@ class ServerTransaction(Machine):
         settings: TimerSettings,
     ) -> None:
         super().__init__(key, destination, transport, settings)
-        self.request = request
+        self._request: Request | None = request
         self.last_status = 0
         self.last_sent: bytes | None = None  # what a retransmission gets
         self.interval = settings.t1
+
+    @property
+    def request(self) -> Request:
+        """The request of the transaction (gone once its owner released it)."""
+        request = self._request
+        if request is None:
+            raise TransactionError("the request of this transaction was released")
+        return request
+
+    def release_request(self) -> None:
+        """Forget the request: only the last response is needed to absorb retransmissions."""
+        self._request = None
 
     def _resend(self, out: list[Effect]) -> None:
         if self.last_sent is not None:

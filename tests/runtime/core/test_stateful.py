@@ -172,6 +172,21 @@ def test_replies_go_upstream_through_the_transaction_and_it_ends() -> None:
     assert h.stateful.table.live == 0 and len(h.stateful.wheel) == 0
 
 
+def test_a_replied_non_invite_lingers_without_its_request_or_script_data() -> None:
+    h = Harness(RouteTable(main=relay))
+    h.from_caller(invite("MESSAGE"))
+    (branch,) = h.requests_to(CALLEE)
+    [tx] = set(h.stateful.table.by_key.values())
+    h.from_callee(branch.make_response(200, to_tag="callee"))
+    assert statuses(h.take(), CALLER) == [200]
+    assert h.stateful.table.live == 1  # Timer J: retransmissions are still absorbed
+    assert tx.user_data is None and tx._request is None and tx.server._request is None
+    h.from_caller(invite("MESSAGE"))
+    assert statuses(h.take(), CALLER) == [200]
+    h.advance(40)
+    assert h.stateful.table.live == 0
+
+
 def test_a_stateless_script_makes_no_transaction() -> None:
     def main(ctx: Ctx) -> int:
         return ctx.forward()

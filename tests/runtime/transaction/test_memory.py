@@ -161,3 +161,33 @@ def test_ended_transactions_leave_nothing_behind() -> None:
     del net
     gc.collect()
     assert _live_transactions() == baseline
+
+
+def _bye_answered(net: Harness, done: bool) -> ProxyTransaction:
+    transaction = net.create(request("BYE", branch="z9hG4bKsettle", call_id="settle"))
+    if done:
+        transaction.request_route_done()  # the owner's request route has ended
+    [bye] = net.relay(transaction, "10.0.1.1")
+    transaction.user_data = object()
+    net.receive(answer(bye, 200))
+    return transaction
+
+
+def test_a_settled_transaction_lets_its_request_go_once_the_owner_is_done() -> None:
+    net = Harness()
+    transaction = _bye_answered(net, done=True)
+    assert len(net.layer) == 1  # waits out Timer J, to absorb retransmissions
+    assert transaction.user_data is None and transaction._request is None
+    assert owned_objects(transaction)["Request"] == 0
+    sent = len(net.take())
+    net.receive(request("BYE", branch="z9hG4bKsettle", call_id="settle"))
+    assert [s.label for s in net.take()] == [200], sent  # still absorbed, answered again
+    net.advance(40)
+    assert len(net.layer) == 0
+
+
+def test_a_settled_transaction_keeps_its_request_while_the_owner_runs() -> None:
+    net = Harness()
+    transaction = _bye_answered(net, done=False)
+    assert transaction.user_data is None  # no hook can run any more
+    assert transaction.request.method == "BYE"  # a suspended route may still read it
