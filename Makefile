@@ -33,6 +33,7 @@ lint: venv
 
 bench: venv
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/compiler_bench.py
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache .hypothesis
