@@ -61,6 +61,11 @@ def _env() -> dict[str, str]:
     return env
 
 
+def _peer_ports(port: int) -> list[str]:
+    """SIPp's UAS and UAC ports next to the proxy's, so runs on other ports do not collide."""
+    return ["-u", f"127.0.0.1:{port + 10}", "-c", str(port + 20)]
+
+
 def available_proxies() -> list[str]:
     proxies = ["sipc"]
     if shutil.which("kamailio"):
@@ -82,7 +87,7 @@ def run_one(proxy: str, anchor: str, mode: str, rate: int, secs: int, port: int)
     try:
         load = subprocess.run(
             ["bash", str(BENCH / "sipp-load.sh"), "-p", f"127.0.0.1:{port}", "-P", pid,
-             "-m", mode, "-r", str(rate), "-t", str(secs), "-q"],
+             "-m", mode, "-r", str(rate), "-t", str(secs), "-q", *_peer_ports(port)],
             capture_output=True, text=True, env=env, timeout=secs + 120, check=False,
         )  # fmt: skip
     finally:
@@ -120,7 +125,7 @@ def _serve(command: list[str], port: int) -> subprocess.Popen[bytes]:
 def _load(pid: int, port: int, rate: int, secs: int) -> list[str]:
     load = subprocess.run(
         ["bash", str(BENCH / "sipp-load.sh"), "-p", f"127.0.0.1:{port}", "-P", str(pid),
-         "-m", "call", "-r", str(rate), "-t", str(secs), "-q"],
+         "-m", "call", "-r", str(rate), "-t", str(secs), "-q", *_peer_ports(port)],
         capture_output=True, text=True, env=_env(), timeout=secs + 180, check=False,
     )  # fmt: skip
     line = next((ln for ln in load.stdout.splitlines() if ln.startswith("RESULT")), None)
