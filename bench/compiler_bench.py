@@ -67,9 +67,16 @@ def timed(fn: Callable[[], object], runs: int) -> list[float]:
     return out
 
 
-def check_process(path: Path, cache_dir: str) -> float:
-    """Wall time of one `sipc check path` process (exit 0 or 1: both are a finished check)."""
+def check_process(path: Path, cache_dir: str, pyc_dir: str | None = None) -> float:
+    """Wall time of one `sipc check path` process (exit 0 or 1: both are a finished check).
+
+    With `pyc_dir`, Python keeps the bytecode of sipc's modules there between runs, as an
+    ordinary install does (this machine sets PYTHONDONTWRITEBYTECODE, so by default every
+    run compiles sipc's sources again)."""
     env = dict(os.environ, SIPC_CACHE_DIR=cache_dir)
+    if pyc_dir is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = pyc_dir
     start = time.perf_counter()
     proc = subprocess.run(
         [str(SIPC), "check", "--output-format", "concise", str(path)],
@@ -81,8 +88,8 @@ def check_process(path: Path, cache_dir: str) -> float:
     return elapsed
 
 
-def whole_process(path: Path, runs: int) -> tuple[list[float], list[float]]:
-    """(cold, warm) wall times of `sipc check path`."""
+def whole_process(path: Path, runs: int) -> tuple[list[float], list[float], list[float]]:
+    """Wall times of `sipc check path`: (cold cache, warm cache, warm cache and bytecode)."""
     cold = []
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix="sipc-bench-cold-") as empty:
@@ -90,7 +97,10 @@ def whole_process(path: Path, runs: int) -> tuple[list[float], list[float]]:
     with tempfile.TemporaryDirectory(prefix="sipc-bench-warm-") as warm_dir:
         check_process(path, warm_dir)
         warm = [check_process(path, warm_dir) for _ in range(runs)]
-    return cold, warm
+        with tempfile.TemporaryDirectory(prefix="sipc-bench-pyc-") as pyc_dir:
+            check_process(path, warm_dir, pyc_dir)
+            pyc = [check_process(path, warm_dir, pyc_dir) for _ in range(runs)]
+    return cold, warm, pyc
 
 
 # --- a long script from corpus routes -------------------------------------------------
@@ -246,9 +256,10 @@ def main(argv: Iterable[str] | None = None) -> None:
     runs = args.runs
 
     section(f"1. sipc check {DEFAULT_SCRIPT.name} ({line_count(DEFAULT_SCRIPT)} lines), whole process")
-    cold, warm = whole_process(DEFAULT_SCRIPT, runs)
+    cold, warm, pyc = whole_process(DEFAULT_SCRIPT, runs)
     print(f"  cold cache {median_of(cold)}")
     print(f"  warm cache {median_of(warm)}   (target 150 ms)")
+    print(f"  warm cache, bytecode kept {median_of(pyc)}")
 
     with tempfile.TemporaryDirectory(prefix="sipc-bench-") as tmp:
         section(f"2. a {args.lines:,}-line script of 3.x corpus routes")
@@ -260,9 +271,10 @@ def main(argv: Iterable[str] | None = None) -> None:
         in_process = timed(lambda: analyze(str(big)), runs)
         print(f"  analyze() in process  {median_of(in_process)}"
               f"  = {lines / statistics.median(in_process):,.0f} lines/s   (target 50,000)")  # fmt: skip
-        _cold, warm_big = whole_process(big, max(3, runs // 2))
-        print(f"  sipc check (process)  {median_of(warm_big)}"
-              f"  = {lines / statistics.median(warm_big):,.0f} lines/s")  # fmt: skip
+        _cold, warm_big, pyc_big = whole_process(big, max(3, runs // 2))
+        for title, times in (("sipc check (process)", warm_big), ("  bytecode kept", pyc_big)):
+            print(f"  {title:21} {median_of(times)}"
+                  f"  = {lines / statistics.median(times):,.0f} lines/s")  # fmt: skip
 
         section("3. sipc build (compile_script), by phase")
         buildable = buildable_scripts()
