@@ -9,23 +9,39 @@ from typing import Any
 from compiler import ast
 
 
+_CHILD_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...] | None:
+    """The fields of a node class that may hold nodes (None: not a node), computed once.
+
+    A string's format parts are left out: they are variables only where the string is
+    expanded, which the caller decides (see `string_pvars`)."""
+    if cls not in _CHILD_FIELDS:
+        if not dataclasses.is_dataclass(cls) or cls is ast.Span:
+            _CHILD_FIELDS[cls] = None
+        else:
+            _CHILD_FIELDS[cls] = tuple(
+                f.name for f in dataclasses.fields(cls) if f.name not in ("span", "parts")
+            )
+    return _CHILD_FIELDS[cls]
+
+
 def iter_nodes(node: Any) -> Iterator[Any]:
     """Every dataclass node reachable from `node`, parents before children."""
     stack = [node]
+    pop, extend = stack.pop, stack.extend
     while stack:
-        cur = stack.pop()
-        if isinstance(cur, tuple):
-            stack.extend(reversed(cur))
+        cur = pop()
+        cls = type(cur)
+        if cls is tuple:
+            extend(reversed(cur))
             continue
-        if not dataclasses.is_dataclass(cur) or isinstance(cur, ast.Span):
+        names = _CHILD_FIELDS[cls] if cls in _CHILD_FIELDS else _child_fields(cls)
+        if names is None:
             continue
         yield cur
-        # A string's format parts are only variables where the string is expanded, which
-        # the caller decides (see `string_pvars`).
-        children = [
-            getattr(cur, f.name) for f in dataclasses.fields(cur) if f.name not in ("span", "parts")
-        ]
-        stack.extend(reversed(children))
+        extend([getattr(cur, name) for name in reversed(names)])
 
 
 def string_pvars(s: ast.StringLit) -> Iterator[ast.PVar]:
