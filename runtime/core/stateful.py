@@ -205,7 +205,7 @@ class Stateful:
         """True when the response belonged to a transaction (False: forward statelessly)."""
         self._reply_source = source  # the reply routes run inside the layer's step
         try:
-            effects = self.layer.receive(msg, source)
+            effects = self.layer.receive_response(msg, source)  # a response: no type test
             if len(effects) == 1 and type(effects[0]) is StrayResponse:
                 return False
             self.apply(effects)

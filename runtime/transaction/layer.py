@@ -84,7 +84,7 @@ class TransactionLayer:
         self, message: Request | Response, source: Any, transport: str = "udp"
     ) -> list[Effect]:
         if not isinstance(message, Request):
-            return self._on_response(message, source)
+            return self.receive_response(message, source)
         transaction = self.find(message)
         if transaction is not None:
             return transaction.receive_request(message, source, transport)
@@ -202,7 +202,8 @@ class TransactionLayer:
             key = synthetic_key()
         return invite.receive_cancel(cancel, source, transport, key, old_key)
 
-    def _on_response(self, response: Response, source: Any) -> list[Effect]:
+    def receive_response(self, response: Response, source: Any) -> list[Effect]:
+        """`receive()` for a message known to be a response (the pipeline knows)."""
         key = client_key(response)
         transaction = self.table.by_key.get(key) if key is not None else None
         if transaction is None or key is None:
