@@ -19,6 +19,9 @@ import black
 _MARKER = re.compile(r"#\s+(?P<file>\S+?):(?P<line>\d+)(?:\s+(?P<route>\S+))?\s*$")
 
 
+_BLACK_LINE_LENGTH = 88
+
+
 def format_source(source: str) -> str:
     """black with its defaults (line length 88), as a user's project would run it."""
     return black.format_str(source, mode=black.Mode())
@@ -43,11 +46,14 @@ def linemap(text: str) -> dict[int, tuple[str, int, str]]:
     for func in tree.body:
         if not isinstance(func, pyast.FunctionDef | pyast.AsyncFunctionDef):
             continue
-        head = markers.get(func.lineno)
+        # black may split a long `def` line: its marker is then on the line with `):`
+        head_lines = range(func.lineno, func.body[0].lineno)
+        head = next((markers[n] for n in head_lines if n in markers), None)
         if head is None or head[2] is None:
             continue
         route = head[2]
-        out[func.lineno] = (head[0], head[1], route)
+        for n in head_lines:
+            out[n] = (head[0], head[1], route)
         for node in pyast.walk(func):
             if not isinstance(node, pyast.stmt) or node is func:
                 continue
@@ -72,15 +78,19 @@ def finish(source: str) -> str:
     lines = ["", "", "__sipc_linemap__: dict[int, tuple[str, int, str]] = {"]
     for py_line in sorted(mapping):
         file, line, route = mapping[py_line]
-        lines.append(f"    {py_line}: ({_dq(file)}, {line}, {_dq(route)}),")
+        entry = f"    {py_line}: ({_dq(file)}, {line}, {_dq(route)}),"
+        if len(entry) > _BLACK_LINE_LENGTH:  # black's layout for a tuple that does not fit
+            entry = f"    {py_line}: (\n        {_dq(file)},\n        {line},\n        {_dq(route)},\n    ),"
+        lines.append(entry)
     lines += ["}", "", ""]
+    if not mapping:  # black writes an empty dict on one line
+        lines[-4:] = [lines[-4][:-1] + "{}", "", ""]
     # The map goes after the routes, so the line numbers it holds stay true, and before the
     # `if __name__ == "__main__":` block, which never returns.
     head, sep, main_block = formatted.partition('\nif __name__ == "__main__":')
-    text = head.rstrip("\n") + "\n" + "\n".join(lines) + sep.lstrip("\n") + main_block
-    # black once more for the map itself (long paths wrap); the code above it is already
-    # formatted, so its lines, and the numbers in the map, stay where they are.
-    return format_source(text)
+    # The map is written in black's layout, so black on the whole module changes nothing
+    # (a test checks it) and the module is formatted once, not twice.
+    return head.rstrip("\n") + "\n" + "\n".join(lines) + sep.lstrip("\n") + main_block
 
 
 def _dq(text: str) -> str:

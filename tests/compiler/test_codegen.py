@@ -172,3 +172,15 @@ def test_route_names_computed_at_run_time() -> None:
     assert core.replies == [(200, "Reached r_2")]  # type: ignore[attr-defined]
     assert ctx.vars["missing"] == "reported"  # type: ignore[attr-defined]
     assert ctx.vars["pair"] == "left-2"  # type: ignore[attr-defined]  # return(1, v0, v1)
+
+
+def test_a_long_script_path_keeps_the_map_and_black_idempotent(tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 70)
+    deep.mkdir()
+    script = deep / "proxy.cfg"
+    script.write_text((GOLDEN / "stateless" / "input.cfg").read_text(encoding="utf-8"))
+    result = compile_script(str(script))
+    assert result.source is not None
+    assert black.format_str(result.source, mode=black.Mode()) == result.source
+    mapping = linemap(result.source)
+    assert {line for _, line, _ in mapping.values()} >= {11, 12, 13}
