@@ -38,7 +38,9 @@ For the pipeline
   `reply()` or, when it did neither, `forward_best()`.
 - $T_fr_timeout / $T_fr_inv_timeout: `create(settings=...)`, or replace
   `transaction.settings` before `relay()`.
-- `Terminated`: drop what hangs on the transaction (`user_data`: $avp, flags).
+- `Terminated`: drop what hangs on the transaction (`user_data`: $avp, flags); a
+  settled transaction drops it earlier by itself. `request_route_done()` once the
+  request route has ended lets a settled transaction release its request.
 """
 
 from __future__ import annotations

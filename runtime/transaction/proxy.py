@@ -12,6 +12,10 @@ suspended: retransmissions are absorbed all the same), FAILURE (every branch end
 without a 2xx and the owner was asked, through a `Failure` delivery, to run the
 failure_route: it answers with `relay()`, `reply()` or `forward_best()`), REPLIED (a
 final went upstream) and TERMINATED (every machine has ended; gone from the table).
+A REPLIED transaction whose branches all have their final is settled: no hook can run
+for it any more, so `user_data` goes at once, and its request too once the owner said
+its request route has ended (`request_route_done`); what is left (bytes to re-send,
+timers) waits out Timer J or D, 32 s, as few objects for the garbage collector.
 
 Responses on a branch (§16.7): the branch's onreply hook sees each one first and may
 drop a provisional. A provisional other than 100 is forwarded upstream while WAITING and
