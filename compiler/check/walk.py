@@ -8,7 +8,6 @@ from typing import Any
 
 from compiler import ast
 
-
 _CHILD_FIELDS: dict[type, tuple[str, ...] | None] = {}
 
 
@@ -27,8 +26,22 @@ def _child_fields(cls: type) -> tuple[str, ...] | None:
     return _CHILD_FIELDS[cls]
 
 
+# The passes each walk the whole script; the walk of the last script is kept, so it is done
+# once per `analyze()` instead of once per pass (the tree is immutable).
+_last_script: tuple[ast.Script, list[Any]] | None = None
+
+
 def iter_nodes(node: Any) -> Iterator[Any]:
     """Every dataclass node reachable from `node`, parents before children."""
+    global _last_script
+    if type(node) is ast.Script:
+        if _last_script is None or _last_script[0] is not node:
+            _last_script = (node, list(_walk(node)))
+        return iter(_last_script[1])
+    return _walk(node)
+
+
+def _walk(node: Any) -> Iterator[Any]:
     stack = [node]
     pop, extend = stack.pop, stack.extend
     while stack:
