@@ -73,8 +73,10 @@ class StreamFramer:
         head_end = buffer.find(b"\r\n\r\n", max(0, self._scan_from - 3))
         if head_end < 0:
             if len(buffer) > self._max_message_size:
-                raise SipParseError("header section larger than the message size limit",
-                                    self._consumed + self._max_message_size)
+                raise SipParseError(
+                    "header section larger than the message size limit",
+                    self._consumed + self._max_message_size,
+                )
             self._scan_from = len(buffer)
             return None
         match = _CONTENT_LENGTH.search(buffer, 0, head_end + 2)
