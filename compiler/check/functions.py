@@ -12,7 +12,7 @@ import re
 
 from compiler import ast
 from compiler.check.legacy import REMOVED_FUNCTIONS
-from compiler.check.names import ROUTE_ARGS, route_key
+from compiler.check.names import route_key, unknown_route
 from compiler.check.walk import iter_nodes
 from compiler.diagnostics import Diagnostic, Note, make
 from compiler.registry_view import (
@@ -274,8 +274,8 @@ def _check_one(
                 help="pass a writable variable such as `$var(name)` or `$avp(name)`",
             )
         return None
-    if kind is ParamKind.ROUTE_REF and call.name not in ROUTE_ARGS:
-        return _check_route_ref(what, param, arg, routes)
+    if kind is ParamKind.ROUTE_REF:
+        return _check_route_ref(param, arg, routes)
     return None
 
 
@@ -296,7 +296,6 @@ def route_kind_of(param: ParamSpec) -> str:
 
 
 def _check_route_ref(
-    what: str,
     param: ParamSpec,
     arg: ast.StringLit | ast.Number | ast.PVar,
     routes: set[tuple[str, str | None]],
@@ -307,12 +306,7 @@ def _check_route_ref(
     kind = route_kind_of(param)
     if route_key(kind, name) in routes:
         return None
-    return make(
-        "unknown-route",
-        arg.span,
-        f"no `{kind}[{name}]` is defined",
-        help=f"{what} names a `{kind}`: define `{kind}[{name}] {{ ... }}`",
-    )
+    return unknown_route(kind, name, arg.span, (n for k, n in routes if k == kind and n))
 
 
 def _check_regex(what: str, arg: ast.StringLit) -> Diagnostic | None:
@@ -326,7 +320,6 @@ def _check_regex(what: str, arg: ast.StringLit) -> Diagnostic | None:
             help="OpenSIPS compiles it at start-up as a POSIX extended regex and refuses to start",
         )
     return None
-
 
 
 # ---------------------------------------------------------------------------- modparam

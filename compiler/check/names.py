@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 
 from compiler import ast
 from compiler.check.walk import iter_nodes
 from compiler.diagnostics import Diagnostic, Note, make
 
-# Functions that name a route in one argument: (argument index, route kind it must be).
-# The function registry will say this for every function (a `RouteRef` parameter); these
-# are the ones whose names the front end checks before the registry exists.
+# Functions that name a route in one argument but that the function registry cannot
+# describe yet (they are listed as unsupported, without parameter kinds): (argument index,
+# route kind). Registered functions declare theirs as `RouteRef` parameters, which the
+# functions pass checks.
 ROUTE_ARGS: dict[str, tuple[int, ast.RouteKind]] = {
-    "t_on_failure": (0, "failure_route"),
-    "t_on_branch": (0, "branch_route"),
-    "t_on_reply": (0, "onreply_route"),
     "subscribe": (2, "route"),
     "notify_on_event": (2, "route"),
 }
@@ -62,18 +61,19 @@ def check(script: ast.Script) -> list[Diagnostic]:
     for ref_kind, name, span in _references(script):
         if route_key(ref_kind, name) in defined:
             continue
-        close = difflib.get_close_matches(name, names_by_kind.get(ref_kind, []), n=1, cutoff=0.6)
-        out.append(
-            make(
-                "unknown-route",
-                span,
-                f"no `{ref_kind}[{name}]` is defined",
-                help=f"did you mean `{close[0]}`?"
-                if close
-                else f"define it: `{ref_kind}[{name}] {{ ... }}`",
-            )
-        )
+        out.append(unknown_route(ref_kind, name, span, names_by_kind.get(ref_kind, [])))
     return out
+
+
+def unknown_route(kind: str, name: str, span: ast.Span, known: Iterable[str]) -> Diagnostic:
+    """`no failure_route[x] is defined`, with the closest defined name as help."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return make(
+        "unknown-route",
+        span,
+        f"no `{kind}[{name}]` is defined",
+        help=f"did you mean `{close[0]}`?" if close else f"define it: `{kind}[{name}] {{ ... }}`",
+    )
 
 
 def _references(script: ast.Script) -> list[tuple[ast.RouteKind, str, ast.Span]]:
