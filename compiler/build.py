@@ -8,7 +8,6 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler.ast import Span
 from compiler.codegen import Unsupported, generate
 from compiler.diagnostics import CODES, CodeInfo, Diagnostic, make
 from compiler.driver import Analysis, analyze
@@ -85,10 +84,6 @@ def run_mypy(path: Path) -> tuple[bool, str]:
         check=False,
     )  # fmt: skip
     return proc.returncode == 0, (proc.stdout + proc.stderr).strip()
-
-
-def span_of(path: str) -> Span:
-    return Span(path, 1, 1, 1, 2)
 
 
 def cache_dir() -> str:
