@@ -5,15 +5,21 @@ BIN    := $(VENV)/bin
 SIPC   := $(BIN)/sipc
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run test test-fast lint fmt-check bench clean
+.PHONY: venv native run test test-fast lint fmt-check bench clean
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The editable install also compiles the runtime's hot modules with mypyc (setup.py).
+$(STAMP): pyproject.toml setup.py runtime/_native.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
+
+# Recompile the hot modules after editing one (until then they run as Python source:
+# runtime/_native.py never loads a compiled copy older than its source).
+native: venv
+	$(BIN)/python setup.py -q build_ext --inplace --force
 
 # Check and build the sample proxy, then serve it on 127.0.0.1:5060 until Ctrl-C.
 run: venv
@@ -37,3 +43,4 @@ bench: venv
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	find runtime -name '*.so' -delete

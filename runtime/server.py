@@ -21,6 +21,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from runtime import _native
 from runtime.core.ctx import Ctx
 from runtime.core.log import configure_logging
 from runtime.core.pipeline import Pipeline
@@ -107,6 +108,7 @@ class Server:
         # generation 0 every 700 allocations costs more than it frees.
         gc.set_threshold(GC_THRESHOLD, 20, 20)
         log.info("listening on %s", ", ".join(info.name for info in self.sockets))
+        log.info("runtime: %s", _native.status())
         return self.sockets
 
     def _run_without_message(self, fn: RouteFn, kind: RouteKind, name: str) -> None:

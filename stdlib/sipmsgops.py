@@ -147,7 +147,7 @@ def _list_items(value: str) -> list[str]:
 def list_hdr_has_option(ctx: Ctx, hdr_name: str, option: str) -> int:
     """Whether a comma-list header (`Supported: timer, 100rel`) holds `option`."""
     wanted = option.strip().lower()
-    for value in ctx.msg.header_values(hdr_name):
+    for value in ctx.msg.headers_named(hdr_name):
         if any(item.lower() == wanted for item in _list_items(value)):
             return 1
     return -1
@@ -188,7 +188,7 @@ def list_hdr_remove_option(ctx: Ctx, hdr_name: str, option: str) -> int:
 def is_privacy(ctx: Ctx, privacy_type: str) -> int:
     """Whether the Privacy header lists `privacy_type` (`id`, `header`, `user`...)."""
     wanted = privacy_type.strip().lower()
-    for value in ctx.msg.header_values("Privacy"):
+    for value in ctx.msg.headers_named("Privacy"):
         if any(item.strip().lower() == wanted for item in re.split(r"[;,]", value)):
             return 1
     return -1

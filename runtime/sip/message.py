@@ -240,7 +240,6 @@ class Message:
         """Values of every header called `name`, in order."""
         return [self._value_at(i) for i in self._positions(header_key(name))]
 
-    header_values = headers_named
 
     def has_header(self, name: str) -> bool:
         return (_KEY_OF_NAME.get(name) or header_key(name)) in self._keys

@@ -1,0 +1,131 @@
+"""Which runtime modules run compiled (mypyc) and which run as Python source.
+
+`pip install -e .` (`make venv`) and `make native` compile the modules of `NATIVE_MODULES`
+with mypyc when a C compiler is at hand (setup.py; without one the install goes on, pure
+Python). Each module gets an extension (`message.cpython-311-....so`) beside its `.py`,
+and the group shares one native library at the project root. Python's import system
+prefers an extension to the source, so after an edit of one of these files the old
+compiled code would still run. The finder installed by `install()` prevents that: when
+any listed module's source is newer than its extension, or the environment sets
+`SIPC_PURE_PYTHON=1`, every listed module is loaded from its source. It is all or none
+because compiled modules of one group call each other directly, past the module objects.
+
+Nothing here changes behaviour: the compiled and the source modules are the same code,
+and the test suite runs against whichever is in use (`status()` says which).
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The modules on the per-message path. setup.py reads this list (by path, without
+# importing the runtime package); keep it to modules mypyc compiles without change in
+# behaviour (no monkeypatching, no runtime annotations, no interpreted subclasses).
+NATIVE_MODULES: tuple[str, ...] = (
+    "runtime.sip.errors",
+    "runtime.sip.lexical",
+    "runtime.sip.uri",
+    "runtime.sip.headers",
+    "runtime.sip.message",
+    "runtime.core.sanity",
+    "runtime.core.nexthop",
+    "runtime.core.replies",
+    "runtime.core.pipeline",
+    "runtime.transport.socketinfo",
+    "runtime.transport.source",
+    "runtime.transport.udp",
+)
+
+PURE_ENV = "SIPC_PURE_PYTHON"
+
+
+def source_path(module: str, root: Path = ROOT) -> Path:
+    return root.joinpath(*module.split(".")).with_suffix(".py")
+
+
+def extension_path(module: str, root: Path = ROOT) -> Path | None:
+    """The compiled extension of `module` beside its source, if one was built."""
+    base = source_path(module, root).with_suffix("")
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        candidate = base.with_name(base.name + suffix)
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def decide(
+    modules: Sequence[str] = NATIVE_MODULES, root: Path = ROOT, pure: str | None = None
+) -> tuple[bool, str]:
+    """(use the compiled modules?, why) for the tree at `root`."""
+    if pure is None:
+        pure = os.environ.get(PURE_ENV, "")
+    if pure not in ("", "0"):
+        return False, f"{PURE_ENV} is set"
+    built = 0
+    for module in modules:
+        ext = extension_path(module, root)
+        if ext is None:
+            continue
+        built += 1
+        if source_path(module, root).stat().st_mtime > ext.stat().st_mtime:
+            return False, f"{module} changed since it was compiled (run `make native`)"
+    if built == 0:
+        return False, "not compiled (no C compiler at install time, or `make native` not run)"
+    if built < len(modules):
+        return False, f"only {built} of {len(modules)} modules compiled (run `make native`)"
+    return True, f"{built} modules compiled with mypyc"
+
+
+_DECISION: tuple[bool, str] | None = None
+
+
+def decision() -> tuple[bool, str]:
+    """`decide()` for this process's tree, made once: all listed modules follow it."""
+    global _DECISION
+    if _DECISION is None:
+        _DECISION = decide()
+    return _DECISION
+
+
+class _SourceFinder(importlib.abc.MetaPathFinder):
+    """Loads the listed modules from their `.py` when the compiled copies must not run."""
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None,
+        target: ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in _LISTED or decision()[0]:
+            return None  # the usual finders: the extension when there is one
+        return importlib.util.spec_from_file_location(fullname, source_path(fullname))
+
+
+_LISTED = frozenset(NATIVE_MODULES)
+
+
+def install() -> None:
+    """Put the finder first on `sys.meta_path` (idempotent); runtime/__init__ calls it."""
+    if not any(isinstance(finder, _SourceFinder) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _SourceFinder())
+
+
+def status() -> str:
+    """One line for logs and `sipc run`: compiled or pure Python, and why."""
+    loaded = [name for name in NATIVE_MODULES if name in sys.modules]
+    compiled = [
+        name for name in loaded if not str(getattr(sys.modules[name], "__file__", "")).endswith(".py")
+    ]
+    native, why = decision()
+    if native:
+        return f"native: {len(compiled)} of {len(loaded)} loaded hot modules compiled ({why})"
+    return f"pure Python ({why})"
