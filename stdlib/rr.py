@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from runtime import api
 from runtime.api import Ctx, RouteKind
-from runtime.core.sipfields import UriParts, find_param, parse_name_addr, parse_uri, split_commas
+from runtime.core.rr import follow_route_set
+from runtime.core.sipfields import find_param
 from stdlib import _msg, _sipedit, _state
 from stdlib._modules import modparam_int
 from stdlib._regex import compile_regex
@@ -102,46 +103,15 @@ def add_rr_param(ctx: Ctx, param: str) -> int:
 # ---------------------------------------------------------------------------- loose routing
 
 
-def _route_uris(ctx: Ctx) -> list[UriParts | None]:
-    """Every Route value of the request in order, as URI parts (None if unreadable)."""
-    return [
-        parse_uri(parse_name_addr(entry).uri)
-        for value in ctx.msg.headers_named("Route")
-        for entry in split_commas(value)
-    ]
-
-
-def _is_ours(ctx: Ctx, parts: UriParts | None) -> bool:
-    """A URI naming us (without a port: the default port)."""
-    return parts is not None and ctx.is_myself(parts.host, parts.port)
-
-
 @export(routes=REQ, module="rr")
 def loose_route(ctx: Ctx) -> int:
     """Follow the Route set: 1 when the next hop came from it, -1 without Route headers
     (or for a preloaded request whose only Route was ours; that Route is removed)."""
-    routes = _route_uris(ctx)
-    if not routes:
+    followed = follow_route_set(ctx)
+    if followed is None:
         return -1
-    ruri = ctx.ruri_parts
-    ours: UriParts | None = None
-    preloaded_to_us = False
-    if (
-        _is_ours(ctx, ruri)
-        and ruri is not None
-        and (ruri.user is None or ruri.param("lr") is not None)
-    ):
-        ours = ruri  # a strict router before us put our Record-Route in the R-URI
-    elif _is_ours(ctx, routes[0]):
-        ours = routes[0]
-        # every Route is ours (one, or two with double record-routing) and no dialog yet
-        only_ours = len(routes) <= 2 and all(_is_ours(ctx, uri) for uri in routes)
-        preloaded_to_us = only_ours and not ctx.to_tag
-    rc = api.loose_route(ctx)
-    if rc < 0:
-        return rc
-    _state.put(ctx, _ROUTE_PARAMS, ours.params if ours is not None else None)
-    return -1 if preloaded_to_us else 1
+    _state.put(ctx, _ROUTE_PARAMS, followed.ours_params)
+    return -1 if followed.preloaded else 1
 
 
 @export(routes=REQ, module="rr")
