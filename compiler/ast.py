@@ -1,8 +1,8 @@
 """The typed syntax tree of an OpenSIPS script.
 
-Every node is a frozen dataclass with a `span`. Spans never take part in equality, so two
-parses of the same program laid out differently compare equal (the `sipc fmt` round trip
-relies on this). The parse tree becomes this tree at once (compiler/parse.py); nothing
+Every node is a frozen record (`compiler.records`: a frozen dataclass, made for less) with
+a `span`. Spans never take part in equality, so two parses of the same program laid out
+differently compare equal (the `sipc fmt` round trip relies on this). The parse tree becomes this tree at once (compiler/parse.py); nothing
 after the parser sees a `lark.Tree`.
 
 Two expression languages live here, as in OpenSIPS: conditions (`if`, `while`, `assert`:
@@ -12,13 +12,15 @@ assignments and `[ ... ]` tests). They share the leaf nodes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal, TypeAlias
+
+from compiler.records import record
 
 # ---------------------------------------------------------------------------- positions
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Span:
     """A range of source text: 1-based lines and columns, end column exclusive."""
 
@@ -42,7 +44,7 @@ NO_SPAN = Span("<none>", 0, 0, 0, 0)
 # ---------------------------------------------------------------------------- leaves
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Transform:
     """`{s.substr,1,2}`: a transformation name and its arguments (text or variables)."""
 
@@ -55,7 +57,7 @@ class Transform:
 PvIndex: TypeAlias = "int | str | PVar"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PVar:
     """A pseudo-variable reference: `$ru`, `$var(x)`, `$(avp(x)[*])`, `$(hdr(Via)[0]{via.branch})`.
 
@@ -72,7 +74,7 @@ class PVar:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StringLit:
     """A string literal. `value` is the unescaped text; `raw` the token as written.
 
@@ -93,7 +95,7 @@ class StringLit:
         return self.parts is not None and any(isinstance(p, PVar) for p in self.parts)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Number:
     """An integer literal: decimal, hex, octal, or one of yes/no/on/off/true/false/enable/disable."""
 
@@ -102,14 +104,14 @@ class Number:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Null:
     """`null` / `NULL`."""
 
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IpLiteral:
     """An IP address or network on the right of `==`/`!=` (`10.0.0.0/8`, `[::1]`)."""
 
@@ -117,7 +119,7 @@ class IpLiteral:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BareName:
     """An unquoted word used as an argument (`setflag(NAT)`): 2.x syntax, rejected by 3.x."""
 
@@ -128,7 +130,7 @@ class BareName:
 # ---------------------------------------------------------------------------- expressions
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BinOp:
     """Arithmetic / bitwise / string concatenation: `+ - * / % | & ^ << >>`."""
 
@@ -138,7 +140,7 @@ class BinOp:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BitNot:
     """`~x`."""
 
@@ -146,7 +148,7 @@ class BitNot:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Paren:
     """Parentheses as written; kept so formatting and precedence warnings see them."""
 
@@ -154,7 +156,7 @@ class Paren:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Compare:
     """`$x == "a"`, `$rU =~ "^00"`, `$si == 10.0.0.0/8`, `$du != NULL`."""
 
@@ -164,7 +166,7 @@ class Compare:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Logic:
     """`a && b`, `a || b` (`and`/`or` are read as the same): one precedence level, left first."""
 
@@ -174,7 +176,7 @@ class Logic:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Not:
     """`!c` / `not c`."""
 
@@ -182,7 +184,7 @@ class Not:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ArithTest:
     """`[ arith ]` inside a condition: true when the value is non-zero or a non-empty string."""
 
@@ -195,7 +197,7 @@ class ArithTest:
 Arg: TypeAlias = "StringLit | Number | PVar | Null | BareName | None"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Call:
     """A core or module function call. An empty argument (`f(a,,b)`) is None."""
 
@@ -205,7 +207,7 @@ class Call:
     name_span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RouteName:
     """A route name as written: `relay`, `1`, or `"relay"` (style is how to print it back)."""
 
@@ -214,7 +216,7 @@ class RouteName:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RouteCall:
     """`route(name, args...)`; `target` may be a variable or a format string (dynamic)."""
 
@@ -223,7 +225,7 @@ class RouteCall:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Return:
     """`return`, `return(n)`, `return $v`, `return(n, v1, ...)`; `code` None means 1."""
 
@@ -233,22 +235,22 @@ class Return:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Exit:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Drop:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Break:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Log:
     """`log([level,] "text")`: a literal, never expanded."""
 
@@ -257,7 +259,7 @@ class Log:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Xlog:
     """`xlog([level,] "fmt" ...)` / `xdbg("fmt")`; adjacent format strings are joined."""
 
@@ -267,14 +269,14 @@ class Xlog:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Assert:
     cond: Cond
     text: StringLit | None
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ErrorCmd:
     """`error("a", "b")`: legacy, only logs."""
 
@@ -283,7 +285,7 @@ class ErrorCmd:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Async:
     """`async(f(...), resume_route[, timeout])`: the route stops here and resumes in `resume`."""
 
@@ -293,7 +295,7 @@ class Async:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Launch:
     """`launch(f(...)[, report_route[, "param"]])`: runs `f` beside the script."""
 
@@ -303,7 +305,7 @@ class Launch:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Assign:
     """`$x = e`, `$x := e`, `$x += e` ...; `value` may be Null (deletion)."""
 
@@ -316,7 +318,7 @@ class Assign:
 # ---------------------------------------------------------------------------- statements
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Block:
     """`{ ... }`: a body of statements."""
 
@@ -324,7 +326,7 @@ class Block:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class If:
     cond: Cond
     then: Stmt
@@ -332,14 +334,14 @@ class If:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class While:
     cond: Cond
     body: Stmt
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ForEach:
     var: PVar
     collection: PVar
@@ -347,7 +349,7 @@ class ForEach:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Case:
     """`case 1:` / `case "abc":`; `label` None is `default:`."""
 
@@ -356,21 +358,21 @@ class Case:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Switch:
     subject: PVar
     cases: tuple[Case, ...]
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Empty:
     """A lone `;`."""
 
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Include:
     """`include_file "x.cfg"` / `import_file "x.cfg"` (kept only when includes are not inlined)."""
 
@@ -405,7 +407,7 @@ RouteKind = Literal[
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GlobalParam:
     """`name = value` at the top level. `value` is the text as written, parsed by globals.py."""
 
@@ -415,7 +417,7 @@ class GlobalParam:
     value_span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LoadModule:
     path: StringLit
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
@@ -427,7 +429,7 @@ class LoadModule:
         return base[:-3] if base.endswith(".so") else base
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ModParam:
     module: StringLit
     param: StringLit
@@ -435,7 +437,7 @@ class ModParam:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RouteDef:
     """A route block. `name` None is the unnamed form (`route {}`, `onreply_route {}`).
 
@@ -460,7 +462,7 @@ class RouteDef:
 TopItem: TypeAlias = "GlobalParam | LoadModule | ModParam | RouteDef | Include"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Script:
     items: tuple[TopItem, ...]
     span: Span = field(default=NO_SPAN, compare=False, repr=False)

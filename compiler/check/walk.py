@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
-from compiler import ast
+from compiler import ast, records
 
 _CHILD_FIELDS: dict[type, tuple[str, ...] | None] = {}
 
@@ -17,12 +16,11 @@ def _child_fields(cls: type) -> tuple[str, ...] | None:
     A string's format parts are left out: they are variables only where the string is
     expanded, which the caller decides (see `string_pvars`)."""
     if cls not in _CHILD_FIELDS:
-        if not dataclasses.is_dataclass(cls) or cls is ast.Span:
+        names = records.fields(cls)
+        if names is None or cls is ast.Span:
             _CHILD_FIELDS[cls] = None
         else:
-            _CHILD_FIELDS[cls] = tuple(
-                f.name for f in dataclasses.fields(cls) if f.name not in ("span", "parts")
-            )
+            _CHILD_FIELDS[cls] = tuple(n for n in names if n not in ("span", "parts"))
     return _CHILD_FIELDS[cls]
 
 
@@ -32,7 +30,7 @@ _last_script: tuple[ast.Script, list[Any]] | None = None
 
 
 def iter_nodes(node: Any) -> Iterator[Any]:
-    """Every dataclass node reachable from `node`, parents before children."""
+    """Every node reachable from `node`, parents before children."""
     global _last_script
     if type(node) is ast.Script:
         if _last_script is None or _last_script[0] is not node:
