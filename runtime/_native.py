@@ -36,6 +36,8 @@ NATIVE_MODULES: tuple[str, ...] = (
     "runtime.sip.uri",
     "runtime.sip.headers",
     "runtime.sip.message",
+    "runtime.core.ops",
+    "runtime.core.ctx",
     "runtime.core.sanity",
     "runtime.core.nexthop",
     "runtime.core.replies",

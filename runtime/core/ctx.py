@@ -12,7 +12,6 @@ sent; unlike OpenSIPS's deferred "lumps", a removed header no longer reads as pr
 
 from __future__ import annotations
 
-import copy
 import logging
 import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
@@ -125,6 +124,13 @@ class AvpStore:
 
 
 _DEFAULT_PORTS = {"sip": 5060, "sips": 5061}
+
+
+# what a `_view_of` shares with the run it looks from (the rest is per message)
+_VIEW_SHARED = (
+    "branches", "du", "flags", "maxfwd_done", "out_socket", "params", "rc", "reply_headers",
+    "ret_values", "route_name", "sent", "tx", "tx_branch", "tx_data", "vars", "_orig_ruri",
+)  # fmt: skip
 
 
 class Ctx:
@@ -289,11 +295,16 @@ class Ctx:
             return None
         if other is self.msg:
             return self.pv_get(name, inner, index)
-        view = copy.copy(self)
-        view.msg = other
-        view._from = view._to = None
-        view._ruri_parts = None
-        return view.pv_get(name, inner, index)
+        return self._view_of(other).pv_get(name, inner, index)
+
+    def _view_of(self, other: SipMessage) -> Ctx:
+        """This run's state over another message (no `copy.copy`: compiled classes have no
+        `__reduce__` to copy by)."""
+        view = Ctx(other, self.socket, self.src_ip, self.src_port, self.core, self.kind,
+                   self.avp, self.source)  # fmt: skip
+        for name in _VIEW_SHARED:
+            setattr(view, name, getattr(self, name))
+        return view
 
     # ----------------------------------------------------------------- $rc, $param
 

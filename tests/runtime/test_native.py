@@ -68,8 +68,8 @@ def test_the_environment_forces_python(tmp_path: Path) -> None:
 
 def _loaded_files(env: dict[str, str]) -> list[str]:
     code = (
-        "import sys, runtime.core.pipeline, runtime.transport.udp, runtime._native as n\n"
-        "print('\\n'.join(sys.modules[m].__file__ for m in n.NATIVE_MODULES))\n"
+        "import importlib, runtime._native as n\n"
+        "print('\\n'.join(importlib.import_module(m).__file__ for m in n.NATIVE_MODULES))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
