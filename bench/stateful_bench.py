@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import importlib.util
 import os
 import pstats
@@ -42,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 import runtime.transaction.wire as transaction_wire  # noqa: E402
 from runtime.core.pipeline import Pipeline  # noqa: E402
 from runtime.core.script import RouteTable  # noqa: E402
+from runtime.server import GC_THRESHOLD  # noqa: E402
 from runtime.transport.socketinfo import SocketInfo  # noqa: E402
 from runtime.transport.source import Source  # noqa: E402
 
@@ -151,11 +153,12 @@ class CaptureSender:
         return True
 
 
-def compile_anchor(workdir: str, stateless: bool = False) -> ModuleType:
+def compile_anchor(workdir: str, stateless: bool = False, reuse: bool = False) -> ModuleType:
     """`sipc build` the anchor as run-proxy.sh renders it, and import the route module.
 
     `stateless`: the same script with `forward()` for `t_relay()` and no `t_check_trans()`,
-    the baseline that tells the transaction machinery's share.
+    the baseline that tells the transaction machinery's share. `reuse`: a module built
+    in `workdir` before is imported as it is (`--built DIR`).
     """
     text = ANCHOR.read_text()
     if stateless:
@@ -171,7 +174,10 @@ def compile_anchor(workdir: str, stateless: bool = False) -> ModuleType:
     cfg = Path(workdir) / "stateful.cfg"
     cfg.write_text(text)
     sipc = Path(sys.executable).with_name("sipc")
-    subprocess.run([str(sipc), "build", str(cfg), "-o", workdir], check=True, capture_output=True)
+    if not reuse or not (Path(workdir) / "stateful.py").exists():
+        subprocess.run(
+            [str(sipc), "build", str(cfg), "-o", workdir], check=True, capture_output=True
+        )
     spec = importlib.util.spec_from_file_location("bench_stateful", Path(workdir) / "stateful.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -241,10 +247,21 @@ def record_calls(routes: RouteTable, count: int) -> list[list[tuple[bytes, Sourc
     return calls
 
 
+def collect_like_the_server() -> None:
+    """The server's collector settings (runtime/server.py): what is loaded is frozen out
+    of the scans, generation 0 is collected every GC_THRESHOLD allocations."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, 20, 20)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--built", metavar="DIR", help="build the route module in DIR once, then reuse it"
+    )
     parser.add_argument("--sort", default="tottime", help="cProfile order (tottime, cumtime)")
     parser.add_argument("--lines", type=int, default=40, help="cProfile rows printed")
     parser.add_argument("--profile-out", help="also write the cProfile data to this file")
@@ -253,10 +270,15 @@ def main() -> None:
         "--stateless", action="store_true", help="baseline: forward() instead of t_relay()"
     )
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory() as workdir:
-        module = compile_anchor(workdir, options.stateless)
+    if options.built:
+        Path(options.built).mkdir(parents=True, exist_ok=True)
+        module = compile_anchor(options.built, options.stateless, reuse=True)
+    else:
+        with tempfile.TemporaryDirectory() as workdir:
+            module = compile_anchor(workdir, options.stateless)
     routes: RouteTable = module.ROUTES
     calls = record_calls(routes, options.calls)
+    collect_like_the_server()
     expected_sends = len(calls) * (6 if options.stateless else 7)  # + the 100 Trying
 
     if options.show:
