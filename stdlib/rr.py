@@ -36,8 +36,10 @@ def _preset_value(ctx: Ctx, address: str, params: str) -> str:
 
 
 def _ftag(ctx: Ctx) -> str:
+    if not modparam_int("rr", "append_fromtag"):
+        return ""  # asked first: the From header is then not parsed at all
     tag = ctx.from_tag
-    return f";ftag={tag}" if tag and modparam_int("rr", "append_fromtag") else ""
+    return f";ftag={tag}" if tag else ""
 
 
 def _normalise_params(params: str) -> str:
