@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from runtime.api import Branch, Ctx, RouteKind
+from runtime.core.stateful import Stateful
 from runtime.sip import NameAddr, Request, SipParseError, SipURI, split_list
 from runtime.transport.socketinfo import ListenSpecError, parse_listen
 from runtime.usrloc import (
@@ -32,6 +33,7 @@ from stdlib._modules import modparam_int, modparam_str
 from stdlib._registry import StaticStr, Var, export
 from stdlib.usrloc import (
     aor_key,
+    aor_key_of_uri,
     by_priority,
     first_path_uri,
     hostport_of,
@@ -223,7 +225,11 @@ def save(
         return -2
     if options.no_reply:
         return 1
-    return 1 if ctx.send_reply(200, "OK", headers) > 0 else -1
+    stateful = getattr(ctx.core, "stateful", None)
+    if isinstance(stateful, Stateful):  # the pipeline's: the 200 is written as bytes
+        return 1 if stateful.reply_on_wire(ctx, 200, "OK", headers) > 0 else -1
+    lines = [f"{name}: {value}" for name, value in headers]
+    return 1 if ctx.send_reply(200, "OK", lines) > 0 else -1
 
 
 @dataclass(slots=True)
@@ -244,7 +250,7 @@ class _Request:
 
 def _apply_register(
     ctx: Ctx, store: LocationStore, options: SaveFlags, aor: str | None, now_f: float
-) -> list[str]:
+) -> list[tuple[str, str]]:
     msg = ctx.msg
     assert isinstance(msg, Request)
     now = int(now_f)
@@ -282,7 +288,7 @@ def _read_register(
     elif to is None:
         raise _bad_request("To header not found")
     else:
-        key = aor_key(str(to.uri))
+        key = aor_key_of_uri(to.uri)
     if key is None:
         raise _bad_request("Error while parsing AOR")
     callid = msg.call_id
@@ -409,8 +415,6 @@ def _plan(
     default_expires = modparam_int("registrar", "default_expires")
     min_expires = _limit(options.min_expires, "min_expires")
     max_expires = _limit(options.max_expires, "max_expires")
-    cseq_delay = modparam_int("usrloc", "cseq_delay")
-    allow_dup_cseq = modparam_int("registrar", "allow_dup_cseq")
     existing = {c.contact_id: c for c in current}
     deletes: dict[int, Contact] = {}
     updates: dict[int, Contact] = {}
@@ -432,11 +436,11 @@ def _plan(
             if expires:
                 inserts.append(new)
             continue
-        if old.callid == shared.callid and not allow_dup_cseq:
+        if old.callid == shared.callid and not modparam_int("registrar", "allow_dup_cseq"):
             if shared.cseq < old.cseq:
                 raise _bad_request("Invalid CSeq number")
             if shared.cseq == old.cseq:
-                if old.last_modified + cseq_delay > shared.now:
+                if old.last_modified + modparam_int("usrloc", "cseq_delay") > shared.now:
                     continue  # a retransmission: the binding stays as it is
                 raise _bad_request("Invalid CSeq number")
         if expires:
@@ -559,12 +563,12 @@ def _write(
 
 def _reply_headers(
     ctx: Ctx, options: SaveFlags, bindings: list[Contact], shared: _Request
-) -> list[str]:
-    """The 200's header lines: every current binding with its remaining time (§10.3 step 8)."""
+) -> list[tuple[str, str]]:
+    """The 200's headers: every current binding with its remaining time (§10.3 step 8)."""
     received_param = modparam_str("registrar", "received_param")
     headers = []
     for contact in bindings:
-        line = [f"Contact: <{contact.uri}>"]
+        line = [f"<{contact.uri}>"]
         if contact.q != Q_UNSPECIFIED:
             line.append(f";q={format_q(contact.q)}")
         if contact.expires != PERMANENT:
@@ -575,18 +579,18 @@ def _reply_headers(
             line.append(f';+sip.instance="{contact.instance}"')
         if contact.reg_id:
             line.append(f";reg-id={contact.reg_id}")
-        headers.append("".join(line))
+        headers.append(("Contact", "".join(line).strip()))
     msg = ctx.msg
     assert isinstance(msg, Request)
     if shared.path and options.path_mode in ("lazy", "strict") and _supports_path(msg):
-        headers.append(f"Path: {shared.path}")
-    headers.append(_date_header(shared.now))
+        headers.append(("Path", shared.path.strip()))
+    headers.append(("Date", _date_value(shared.now)))
     return headers
 
 
 @functools.lru_cache(maxsize=4)
-def _date_header(now: int) -> str:
-    return f"Date: {email.utils.formatdate(now, usegmt=True)}"
+def _date_value(now: int) -> str:
+    return email.utils.formatdate(now, usegmt=True)
 
 
 def format_q(q: int) -> str:
@@ -604,10 +608,9 @@ def lookup(ctx: Ctx, domain: StaticStr, flags: str | None = None, aor: str | Non
     becomes the R-URI (and `$du`), every other one a branch, by q then most recent.
     1 found, -1 not registered, -2 registered but no binding accepts the method, -3 error."""
     options = parse_lookup_flags(flags or "")
-    target = aor or ctx.ruri
-    if options is None or not target:
+    if options is None:
         return -3
-    key = aor_key(target)
+    key = _lookup_key(ctx, aor)
     if key is None:
         return -3
     bindings = location_table(domain).lookup(key, TABLES.clock())
@@ -630,6 +633,23 @@ def lookup(ctx: Ctx, domain: StaticStr, flags: str | None = None, aor: str | Non
             q = None if contact.q == Q_UNSPECIFIED else contact.q
             ctx.branches.append(Branch(contact.uri, next_hop(contact), q, contact.path))
     return 1
+
+
+def _lookup_key(ctx: Ctx, aor: str | None) -> str | None:
+    """The key of `aor`, else of the R-URI (parsed once, by the message)."""
+    if aor:
+        return aor_key(aor)
+    msg = ctx.msg
+    if not isinstance(msg, Request):
+        return None
+    text = msg.ruri_text
+    if not text:
+        return None
+    try:
+        uri = msg.ruri
+    except SipParseError:
+        return aor_key(text)  # what a script wrote into $ru need not be a URI
+    return aor_key_of_uri(uri)
 
 
 def _route_to(ctx: Ctx, contact: Contact) -> None:
@@ -659,7 +679,7 @@ def _aor_of(ctx: Ctx, aor: str | None) -> str | None:
         to = ctx.msg.to
     except SipParseError:
         return None
-    return aor_key(str(to.uri)) if to is not None else None
+    return aor_key_of_uri(to.uri) if to is not None else None
 
 
 @export(routes=_CHECK_ROUTES, module="registrar")

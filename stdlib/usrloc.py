@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from runtime.api import Ctx, RouteKind
-from runtime.sip import SipParseError, SipURI, TelURI, parse_uri, split_list, unescape
+from runtime.sip import URI, SipParseError, SipURI, TelURI, parse_uri, split_list, unescape
 from runtime.usrloc import (
     TABLES,
     Contact,
@@ -81,6 +81,12 @@ def aor_key(text: str) -> str | None:
         uri = parse_uri(text)
     except SipParseError:
         return None
+    return aor_key_of_uri(uri)
+
+
+def aor_key_of_uri(uri: URI) -> str | None:
+    """`aor_key` of a URI parsed already (the To of a REGISTER, the R-URI)."""
+    user: str | None
     if isinstance(uri, SipURI):
         user = uri.user_unescaped
         host = uri.host.lower()

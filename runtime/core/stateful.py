@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from runtime.core.ctx import AvpStore, Ctx
 from runtime.core.nexthop import next_hop, resolve_host
+from runtime.core.replies import stateless_to_tag
 from runtime.core.script import RouteFn, RouteKind, ScriptDrop, ScriptExit
 from runtime.sip import Request, Response, SipParseError, parse_message, split_list
 from runtime.transaction import (
@@ -53,6 +54,7 @@ from runtime.transaction import (
     TransactionError,
     TransactionLayer,
 )
+from runtime.transaction.wire import response_bytes
 from runtime.transport.socketinfo import SocketInfo
 from runtime.transport.source import Source
 
@@ -483,6 +485,42 @@ class Stateful:
         self.apply(effects)
         return 1
 
+    def reply_on_wire(
+        self, ctx: Ctx, code: int, reason: str, headers: Sequence[tuple[str, str]] = ()
+    ) -> int:
+        """A stateless reply that only goes on the wire, as `Pipeline.send_reply` sends it
+        (the same bytes, to the same address: §18.2.2), written as bytes at once
+        (`wire.response_bytes`) instead of built as a message and parsed again.
+
+        For a caller's own, well-formed header lines (the registrar's 200): a run that
+        queued headers with append_to_reply(), or an ACK, goes through `ctx.send_reply`.
+        """
+        msg = ctx.msg
+        sender = self.pipeline.sender
+        if (
+            ctx.reply_headers
+            or sender is None
+            or not isinstance(msg, Request)
+            or msg.method == "ACK"
+        ):
+            return ctx.send_reply(code, reason, [f"{name}: {value}" for name, value in headers])
+        try:
+            data = response_bytes(msg, code, reason, stateless_to_tag(msg), headers)
+        except (SipParseError, ValueError) as exc:
+            log.warning("cannot build a %d reply: %s", code, exc)
+            return -1
+        ctx.sent = True
+        source = ctx.source
+        if source.connection is not None and not source.connection.closed:
+            return 1 if sender.reply(source, data) else -1
+        top = msg.top_via
+        if top is None:
+            return 1 if sender.reply(source, data) else -1
+        host = top.received or top.host
+        ip = source.ip if host == source.ip else (resolve_host(host) or source.ip)
+        port = top.rport or top.port or 5060
+        return 1 if sender.send(source.socket.proto, ip, port, data, source.socket) else -1
+
     # ------------------------------------------------------------------ route hooks
 
     def _route_ctx(self, tx: ProxyTransaction, msg: Request | Response, kind: RouteKind) -> Ctx:
@@ -630,6 +668,8 @@ class Stateful:
             return 1 if self.layer.find_invite(msg) is not None else -1
         if ctx.tx is not None:
             return 1
+        if not self.table.live:
+            return -1  # nothing to belong to (a registrar's REGISTERs): no key is built
         tx = self.layer.find(msg)
         if tx is None:
             return -1
