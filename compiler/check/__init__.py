@@ -17,6 +17,7 @@ from compiler.check import (
     names,
     precedence,
     pvars,
+    suggest,
     types,
     uses,
 )
@@ -46,6 +47,7 @@ def check(script: Script, *, partial: bool = False) -> list[Diagnostic]:
     look across the whole script (route names) are then skipped, since a route defined in
     a broken item would be reported as missing.
     """
+    suggest.forget()
     out: list[Diagnostic] = []
     for run in PASSES:
         if partial and run in _WHOLE_SCRIPT:

@@ -107,7 +107,19 @@ class RouteGraph:
         return found
 
 
+# Three passes ask for the graph of the same script: the last one is kept.
+_last: tuple[ast.Script, RouteGraph] | None = None
+
+
 def build(script: ast.Script) -> RouteGraph:
+    """The route graph of `script` (the same object for the same script: do not change it)."""
+    global _last
+    if _last is None or _last[0] is not script:
+        _last = (script, _build(script))
+    return _last[1]
+
+
+def _build(script: ast.Script) -> RouteGraph:
     graph = RouteGraph(routes={})
     for r in script.routes:
         graph.routes.setdefault(route_key(r.kind, r.name.name if r.name else None), r)

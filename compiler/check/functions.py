@@ -7,12 +7,12 @@ their arity), `MODULES` and `MODPARAMS`. Nothing about a function is written her
 
 from __future__ import annotations
 
-import difflib
 import re
 
 from compiler import ast
 from compiler.check.legacy import REMOVED_FUNCTIONS
 from compiler.check.names import route_key, unknown_route
+from compiler.check.suggest import closest
 from compiler.check.walk import iter_nodes
 from compiler.diagnostics import Diagnostic, Note, make
 from compiler.registry_view import (
@@ -120,8 +120,8 @@ def _is_catalogued(module: str) -> bool:
 
 
 def _unknown_function(call: ast.Call, unknown_modules: list[str]) -> Diagnostic:
-    close = difflib.get_close_matches(call.name, _ALL_FUNCTION_NAMES, n=1, cutoff=0.75)
-    hint = f"did you mean `{close[0]}`?" if close else None
+    close = closest(call.name, _ALL_FUNCTION_NAMES, 0.75)
+    hint = f"did you mean `{close}`?" if close is not None else None
     if unknown_modules:
         mods = ", ".join(f"`{m}`" for m in unknown_modules)
         return make(
@@ -351,15 +351,15 @@ def _check_modparam(node: ast.ModParam, loaded: set[str]) -> list[Diagnostic]:
     spec = next((MODPARAMS[(m, name)] for m in tabled if (m, name) in MODPARAMS), None)
     if spec is None:
         known = sorted({s.name for m in tabled for s in modparams_of(m)})
-        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        close = closest(name, known, 0.6)
         where = " or ".join(f"`{m}`" for m in tabled)
         return [
             make(
                 "unknown-modparam",
                 node.param.span,
                 f"module {where} has no parameter `{name}` in sipc",
-                help=f"did you mean `{close[0]}`?"
-                if close
+                help=f"did you mean `{close}`?"
+                if close is not None
                 else "sipc knows " + ", ".join(f"`{k}`" for k in known),
             )
         ]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 from compiler import ast
+from compiler.check.suggest import closest
 from compiler.check.walk import iter_nodes
 from compiler.diagnostics import Diagnostic, Note, make
 
@@ -67,12 +67,14 @@ def check(script: ast.Script) -> list[Diagnostic]:
 
 def unknown_route(kind: str, name: str, span: ast.Span, known: Iterable[str]) -> Diagnostic:
     """`no failure_route[x] is defined`, with the closest defined name as help."""
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    close = closest(name, known, 0.6)
     return make(
         "unknown-route",
         span,
         f"no `{kind}[{name}]` is defined",
-        help=f"did you mean `{close[0]}`?" if close else f"define it: `{kind}[{name}] {{ ... }}`",
+        help=f"did you mean `{close}`?"
+        if close is not None
+        else f"define it: `{kind}[{name}] {{ ... }}`",
     )
 
 

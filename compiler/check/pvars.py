@@ -6,10 +6,10 @@ checker and the code that reads the variables never disagree.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 
 from compiler import ast
+from compiler.check.suggest import closest
 from compiler.check.walk import iter_nodes, string_pvars
 from compiler.diagnostics import Diagnostic, Note, make
 from compiler.registry_view import MODULES
@@ -129,8 +129,8 @@ def _check_pv(pv: ast.PVar, unknown_modules: list[str]) -> list[Diagnostic]:
     spec = lookup_pv(pv.name)
     out: list[Diagnostic] = []
     if spec is None:
-        close = difflib.get_close_matches(pv.name, _ALL_PV_NAMES, n=1, cutoff=0.7)
-        hint = f"did you mean `${close[0]}`?" if close else None
+        close = closest(pv.name, _ALL_PV_NAMES, 0.7)
+        hint = f"did you mean `${close}`?" if close is not None else None
         if pv.name.startswith(("avp", "var")) and pv.name[3:4] in ("[", "{"):
             hint = "indexes and transformations need the wrapped form: `$(avp(name)[1])`"
         if unknown_modules:
@@ -176,13 +176,13 @@ def _check_transform(tr: ast.Transform, pv: ast.PVar) -> list[Diagnostic]:
     if spec is None and tr.name.split(".", 1)[0] in MODULE_TRANSFORM_CLASSES:
         return []  # a module's transformation: its names are not catalogued yet
     if spec is None:
-        close = difflib.get_close_matches(tr.name, list(TRANSFORM_SPECS), n=1, cutoff=0.6)
+        close = closest(tr.name, TRANSFORM_SPECS, 0.6)
         return [
             make(
                 "unknown-transformation",
                 pv.span,
                 f"unknown transformation `{{{tr.name}}}` in `{pv.text}`",
-                help=f"did you mean `{{{close[0]}}}`?" if close else None,
+                help=f"did you mean `{{{close}}}`?" if close is not None else None,
             )
         ]
     n = len(merge_comma_arguments(tr.name, tr.args))  # `{s.select,1,,}`: the separator is `,`

@@ -24,9 +24,10 @@ def _child_fields(cls: type) -> tuple[str, ...] | None:
     return _CHILD_FIELDS[cls]
 
 
-# The passes each walk the whole script; the walk of the last script is kept, so it is done
+# The passes each walk the whole script, and several walk each route's body; the walk of
+# the last script is kept, with the part of it that is each route's body, so it is done
 # once per `analyze()` instead of once per pass (the tree is immutable).
-_last_script: tuple[ast.Script, list[Any]] | None = None
+_last_script: tuple[ast.Script, list[Any], dict[int, list[Any]]] | None = None
 
 
 def iter_nodes(node: Any) -> Iterator[Any]:
@@ -34,9 +35,31 @@ def iter_nodes(node: Any) -> Iterator[Any]:
     global _last_script
     if type(node) is ast.Script:
         if _last_script is None or _last_script[0] is not node:
-            _last_script = (node, list(_walk(node)))
+            _last_script = (node, *_walk_script(node))
         return iter(_last_script[1])
+    if _last_script is not None and type(node) is ast.Block:
+        body = _last_script[2].get(id(node))
+        if body is not None:
+            return iter(body)
     return _walk(node)
+
+
+def _walk_script(script: ast.Script) -> tuple[list[Any], dict[int, list[Any]]]:
+    """`_walk(script)` as a list, and the slice of it that is each route body (by id)."""
+    nodes: list[Any] = [script]
+    bodies: dict[int, list[Any]] = {}
+    for item in script.items:
+        if type(item) is not ast.RouteDef:
+            nodes += _walk(item)
+            continue
+        nodes.append(item)
+        for name in _CHILD_FIELDS.get(ast.RouteDef) or _child_fields(ast.RouteDef) or ():
+            child = getattr(item, name)
+            below = list(_walk(child))
+            if child is item.body:
+                bodies[id(child)] = below
+            nodes += below
+    return nodes, bodies
 
 
 def _walk(node: Any) -> Iterator[Any]:
