@@ -163,6 +163,29 @@ def compiled_vs_handwritten(rate: int, secs: int, port: int) -> str:
     return "\n".join(out)
 
 
+def floor(rate: int, secs: int, port: int) -> str:
+    """The stateless anchor on sipc vs bench/floor_relay.py, which does no SIP work at all."""
+    anchor = run_one("sipc", "stateless", "call", rate, secs, port)
+    if isinstance(anchor, str):
+        raise SystemExit(f"bench: {anchor}")
+    python = str(ROOT / ".venv" / "bin" / "python")
+    proc = _serve([python, "bench/floor_relay.py"], port)
+    try:
+        f = _load(proc.pid, port, rate, secs)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    relay = float(f[10])
+    return "\n".join([
+        f"| process | calls ok / attempted | proxy µs/call @{rate}/s |",
+        "|---|---|---|",
+        f"| sipc, stateless anchor | {anchor.successful} / {anchor.attempted} | {anchor.us_per_call:.0f} |",
+        f"| bare uvloop relay (bench/floor_relay.py) | {f[5]} / {f[4]} | {relay:.0f} |",
+        f"\nSIP and script work: {anchor.us_per_call - relay:.0f} µs/call; the relay alone is "
+        f"{relay / OPENSIPS_US[('stateless', 'call')]:.2f}× OpenSIPS's whole stateless call",
+    ])  # fmt: skip
+
+
 def rss_growth(port: int) -> str:
     """RSS of the compiled stateless sample after 1,000 calls and after 100,000."""
     python = str(ROOT / ".venv" / "bin" / "python")
@@ -221,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep", metavar="ANCHOR", help="run sweep.sh for sipc on ANCHOR instead")
     parser.add_argument("--compiled-vs-handwritten", action="store_true")
     parser.add_argument("--rss", action="store_true", help="RSS after 1k and 100k calls")
+    parser.add_argument(
+        "--floor", action="store_true", help="stateless anchor vs a relay that parses nothing"
+    )
     args = parser.parse_args(argv)
     if not (BENCH / "run-proxy.sh").is_file():
         print(f"bench: {BENCH} is absent (the shared bench harness)", file=sys.stderr)
@@ -233,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.rss:
         print(rss_growth(args.port))
+        return 0
+    if args.floor:
+        print(floor(args.rate, args.secs, args.port))
         return 0
     if args.sweep:
         mode = "call" if args.sweep != "registrar" else "lookup"

@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from runtime.core.ctx import Ctx
-from runtime.core.log import current_call_id
+from runtime.core.log import current_message
 from runtime.core.nexthop import next_hop, resolve_host
 from runtime.core.replies import salvage_bad_request, stateless_branch, stateless_to_tag
 from runtime.core.sanity import check_message
@@ -128,7 +128,7 @@ class Pipeline:
         except SipParseError as exc:
             self._reject_malformed(data, source, exc, msg)
             return
-        current_call_id.set(msg.call_id or "-")
+        current_message.set(msg)
         if isinstance(msg, Request):
             self.stats.requests += 1
             self._on_request(msg, source)
@@ -290,7 +290,7 @@ class Pipeline:
         ctx: Ctx,
         then: Callable[[], None] | None,
     ) -> None:
-        current_call_id.set(ctx.callid or "-")
+        current_message.set(ctx.msg)
         try:
             ctx.rc = await _Continue(coro, pending)
         except ScriptDrop:

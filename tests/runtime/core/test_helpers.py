@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from runtime.core.log import CallIdFilter, current_call_id
+from runtime.core.log import CallIdFilter, current_message
 from runtime.core.nexthop import NextHop, next_hop, parse_target
 from runtime.core.replies import salvage_bad_request, stateless_branch, stateless_to_tag
 from runtime.sip import Request, parse_message
@@ -74,9 +74,13 @@ def test_stateless_identifiers_are_functions_of_the_request() -> None:
 
 def test_log_records_carry_the_call_id() -> None:
     record = logging.LogRecord("t", logging.INFO, __file__, 1, "m", None, None)
-    token = current_call_id.set("abc@host")
+    msg = parse_message(b"OPTIONS sip:h SIP/2.0\r\nCall-ID: abc@host\r\n\r\n")
+    token = current_message.set(msg)
     try:
         assert CallIdFilter().filter(record)
     finally:
-        current_call_id.reset(token)
+        current_message.reset(token)
     assert getattr(record, "call_id") == "abc@host"  # noqa: B009 - set by the filter
+    outside = logging.LogRecord("t", logging.INFO, __file__, 1, "m", None, None)
+    assert CallIdFilter().filter(outside)
+    assert getattr(outside, "call_id") == "-"  # noqa: B009 - no message in context
