@@ -136,42 +136,52 @@ def parse_text(
     return ParseResult(script, diagnostics, smap, comments, partial=partial)
 
 
+_NESTING_MARKS = re.compile(r"[\"'{}()]")
+_DQ_BODY = re.compile(r'(?:[^"\\]|\\.)*', re.S)  # after a `"`: up to the closing one
+
+
 def _nesting_too_deep(code: str) -> int | None:
     """The offset where `{`/`(` nesting first passes MAX_NESTING, skipping strings."""
+    if code.count("{") + code.count("(") <= MAX_NESTING:
+        return None
     depth = 0
-    i, n = 0, len(code)
-    while i < n:
+    search, body = _NESTING_MARKS.search, _DQ_BODY.match
+    m = search(code)
+    while m is not None:
+        i = m.start()
         c = code[i]
         if c == '"':
-            j = i + 1
-            while j < n and code[j] != '"':
-                j += 2 if code[j] == "\\" else 1
-            i = j + 1
+            end = body(code, i + 1).end()  # type: ignore[union-attr]  # `*` always matches
+            m = search(code, end + 1)
             continue
         if c == "'":
             j = code.find("'", i + 1)
-            i = n if j < 0 else j + 1
+            if j < 0:
+                return None
+            m = search(code, j + 1)
             continue
         if c in "{(":
             depth += 1
             if depth > MAX_NESTING:
                 return i
-        elif c in "})":
-            depth = max(depth - 1, 0)
-        i += 1
+        elif depth:
+            depth -= 1
+        m = search(code, i + 1)
     return None
 
 
 class _LineIndex:
+    """Line and column of an offset; the line starts are found on the first question."""
+
     def __init__(self, text: str) -> None:
-        self.starts = [0]
-        for i, c in enumerate(text):
-            if c == "\n":
-                self.starts.append(i + 1)
+        self.text = text
+        self.starts: list[int] = []
 
     def at(self, offset: int) -> tuple[int, int]:
         import bisect
 
+        if not self.starts:
+            self.starts = [0, *(m.end() for m in re.finditer("\n", self.text))]
         line = bisect.bisect_right(self.starts, offset)
         return line, offset - self.starts[line - 1] + 1
 

@@ -54,22 +54,38 @@ class Scanned:
     problems: list[ScanProblem]
 
 
+# The characters `scan` acts on; it jumps over everything else.
+_SCAN_MARKS = re.compile(r"[\n\"'$#/`\\]")
+_NOT_NEWLINE = re.compile(r"[^\n]")
+
+
 def scan(text: str) -> Scanned:
     """Blank comments and continuations out of `text` (same length, same newlines)."""
-    out = list(text)
+    pieces: list[str] = []  # the text up to `done`, blanked where it must be
+    done = 0
     comments: list[Comment] = []
     problems: list[ScanProblem] = []
     n = len(text)
     i = 0
+    # Lines are counted at the newlines the scan stops at, as before it jumped: not the
+    # newlines inside strings and variables (so a comment after a multi-line string is
+    # placed by the line of the string's start, as `sipc fmt` has always read it).
     line = 1
     line_start = 0
+    search = _SCAN_MARKS.search
 
     def blank(a: int, b: int) -> None:
-        for k in range(a, b):
-            if out[k] != "\n":
-                out[k] = " "
+        nonlocal done
+        gone = text[a:b]
+        pieces.append(text[done:a])
+        pieces.append(_NOT_NEWLINE.sub(" ", gone) if "\n" in gone else " " * (b - a))
+        done = b
 
     while i < n:
+        m = search(text, i)
+        if m is None:
+            break
+        i = m.start()
         c = text[i]
         if c == "\n":
             line += 1
@@ -143,14 +159,15 @@ def scan(text: str) -> Scanned:
                     "delete it",
                 )
             )
-            out[i] = " "
+            blank(i, i + 1)
             i += 1
         elif c == "\\" and i + 1 < n and text[i + 1] == "\n":
-            out[i] = " "
+            blank(i, i + 1)
             i += 1
         else:
             i += 1
-    return Scanned("".join(out), comments, problems)
+    pieces.append(text[done:])
+    return Scanned("".join(pieces), comments, problems)
 
 
 def _skip_dq(text: str, i: int) -> int:
