@@ -16,7 +16,6 @@ and the test suite runs against whichever is in use (`status()` says which).
 
 from __future__ import annotations
 
-import importlib.abc
 import importlib.machinery
 import importlib.util
 import os
@@ -98,8 +97,11 @@ def decision() -> tuple[bool, str]:
     return _DECISION
 
 
-class _SourceFinder(importlib.abc.MetaPathFinder):
-    """Loads the listed modules from their `.py` when the compiled copies must not run."""
+class _SourceFinder:
+    """Loads the listed modules from their `.py` when the compiled copies must not run.
+
+    A meta path finder by protocol (`find_spec`): `importlib.abc` is not imported for it,
+    as that costs `sipc check` 9 ms of start-up."""
 
     def find_spec(
         self,
