@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from compiler.ast import Span
+from compiler.records import record
 
 Severity = Literal["error", "warning", "note"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Note:
     """A secondary message, optionally pointing at another place (`first defined here`)."""
 
@@ -30,7 +31,7 @@ class Note:
     span: Span | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Diagnostic:
     span: Span
     severity: Severity
@@ -43,7 +44,7 @@ class Diagnostic:
         return (self.span.file, self.span.line, self.span.col, self.code)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CodeInfo:
     severity: Severity
     summary: str

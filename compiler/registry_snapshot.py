@@ -23,11 +23,11 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from compiler import cache
+from compiler.records import record
 
 if TYPE_CHECKING:
     from runtime.core.script import RouteKind
@@ -51,7 +51,7 @@ def allowed() -> bool:
     return _allowed
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FunctionView:
     """What a `stdlib._registry.FunctionSpec` tells the checker, without the function."""
 

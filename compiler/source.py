@@ -21,12 +21,13 @@ from pathlib import Path
 
 from compiler.ast import Span
 from compiler.pvparse import pv_extent
+from compiler.records import record
 
 MAX_INCLUDE_DEPTH = 50
 _INCLUDE_LINE = re.compile(r"""^[ \t]*(include_file|import_file)[ \t]*(["'])(.*?)\2""")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Comment:
     """A comment as written, with its position (for the formatter)."""
 
@@ -38,7 +39,7 @@ class Comment:
     own_line: bool  # nothing but blanks before it on its line
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ScanProblem:
     code: str
     message: str
@@ -187,7 +188,7 @@ def _skip_dq(text: str, i: int) -> int:
 # ---------------------------------------------------------------------------- includes
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Segment:
     flat_start: int  # first line of the segment in the flat text (1-based)
     file: str
@@ -233,7 +234,7 @@ class SourceMap:
         return chain
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IncludeProblem:
     span: Span
     message: str

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from compiler import ast
 from compiler.check.names import ROUTE_ARGS, route_key
 from compiler.check.walk import iter_nodes
+from compiler.records import record
 
 # The context (pseudo-variable table's route-kind names) a top route block runs in.
 CONTEXT_OF_KIND: dict[str, str] = {
@@ -43,7 +44,7 @@ CONTEXT_TITLE: dict[str, str] = {
 CONTEXT_ORDER = tuple(CONTEXT_TITLE)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Edge:
     """`source` runs `target`: through `route()` (`how` = "route") or an `async()` resume."""
 
@@ -52,7 +53,7 @@ class Edge:
     span: ast.Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Top:
     """A route the proxy starts, the context it runs in, and how a note names its start."""
 

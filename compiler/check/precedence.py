@@ -10,13 +10,13 @@ parentheses gets one warning, with the parenthesised forms to choose from.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from compiler import ast
 from compiler.check.functions import show_arg
 from compiler.check.walk import iter_nodes
 from compiler.diagnostics import Diagnostic, make
+from compiler.records import record
 
 # C's precedence, tightest highest: what a reader expects.
 C_RANK = {"*": 5, "/": 5, "%": 5, "+": 4, "-": 4, "<<": 3, ">>": 3, "&": 2, "^": 1, "|": 0}
@@ -25,7 +25,7 @@ LOGIC_RANK = {"&&": 1, "||": 0}
 MAX_CHAIN = 64
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Tree:
     """An operator tree over the operands of one chain, printed with minimal parentheses."""
 

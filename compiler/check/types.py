@@ -9,7 +9,6 @@ on declared types is an error (OpenSIPS fails at run time), on an inferred `$var
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from compiler import ast
@@ -17,6 +16,7 @@ from compiler.check import callgraph
 from compiler.check.precedence import show
 from compiler.check.walk import iter_nodes
 from compiler.diagnostics import Diagnostic, Severity, make
+from compiler.records import record
 from compiler.registry_view import REGISTRY, ParamKind
 from runtime.core.pvspec import lookup_pv, lookup_transform
 
@@ -28,7 +28,7 @@ _ARITH = ("-", "*", "/", "%", "<<", ">>")
 _BITWISE = ("&", "|", "^")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Shape:
     """What is certain about an operand: `int` (with or without a string form) or `str`."""
 
