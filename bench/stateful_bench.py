@@ -44,6 +44,7 @@ import runtime.transaction.wire as transaction_wire  # noqa: E402
 from runtime.core.pipeline import Pipeline  # noqa: E402
 from runtime.core.script import RouteTable  # noqa: E402
 from runtime.server import GC_THRESHOLD  # noqa: E402
+from runtime.transaction import TimerWheel  # noqa: E402
 from runtime.transport.socketinfo import SocketInfo  # noqa: E402
 from runtime.transport.source import Source  # noqa: E402
 
@@ -192,7 +193,7 @@ def new_pipeline(routes: RouteTable) -> tuple[Pipeline, CaptureSender, FakeClock
     clock = FakeClock()
     stateful = pipeline.stateful
     stateful.clock = clock
-    stateful.wheel.__init__(stateful.wheel.resolution, clock())  # type: ignore[misc]
+    stateful.wheel = TimerWheel(stateful.wheel.resolution, clock())  # on the fake clock
     return pipeline, sender, clock
 
 

@@ -15,14 +15,12 @@ from runtime.transaction.effects import (
     DEFAULT_SETTINGS,
     Deliver,
     Effect,
-    Failure,
     NewRequest,
     Send,
     StartTimer,
     StopTimer,
     StrayCancel,
     StrayResponse,
-    Terminated,
     TimerId,
     TimerSettings,
     TransactionError,
@@ -30,7 +28,14 @@ from runtime.transaction.effects import (
 )
 from runtime.transaction.layer import TransactionLayer
 from runtime.transaction.machine import State
-from runtime.transaction.proxy import Branch, Phase, ProxyBranch, ProxyTransaction
+from runtime.transaction.proxy import (
+    Branch,
+    Failure,
+    Phase,
+    ProxyBranch,
+    ProxyTransaction,
+    Terminated,
+)
 from runtime.transaction.server import (
     ServerInviteTransaction,
     ServerNonInviteTransaction,

@@ -13,12 +13,9 @@ runtime answers it per RFC 3261 §18.2.2) or the `destination` a branch was give
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from runtime.sip import Request, Response
-
-if TYPE_CHECKING:
-    from runtime.transaction.proxy import ProxyTransaction
 
 # (key of the transaction that owns the timer, RFC 3261 timer name: "A", "B", ... "C").
 # A timer is a value, not a handle: the runtime keeps (id, deadline) on one TimerWheel.
@@ -70,7 +67,8 @@ class TuEvent:
 
 
 class Deliver:
-    """Base of the events the layer reports to the pipeline."""
+    """Base of the events the layer reports to the pipeline (`Failure` and `Terminated`,
+    which carry a `ProxyTransaction`, are defined beside it in proxy.py)."""
 
     __slots__ = ()
 
@@ -109,26 +107,6 @@ class StrayCancel(Deliver):
     transport: str
 
 
-@dataclass(slots=True, eq=False)
-class Failure(Deliver):
-    """Every branch ended without a 2xx: run the failure_route.
-
-    The transaction waits: the owner calls `relay()` (serial forking), `reply()`, or
-    `forward_best()` to send `best` (or 487 when `cancelled`) upstream.
-    """
-
-    transaction: ProxyTransaction
-    best: Response
-    cancelled: bool
-
-
-@dataclass(slots=True, eq=False)
-class Terminated(Deliver):
-    """The transaction is over and gone from the table; drop what is attached to it."""
-
-    transaction: ProxyTransaction
-
-
 Effect = Send | StartTimer | StopTimer | TuEvent | Deliver
 
 
@@ -159,13 +137,17 @@ class TimerSettings:
     def timer_b(self) -> float:
         return 64 * self.t1 if self.fr_timeout is None else self.fr_timeout
 
-    timer_f = timer_b
+    @property
+    def timer_f(self) -> float:  # a property of its own, not `timer_f = timer_b` (mypyc)
+        return 64 * self.t1 if self.fr_timeout is None else self.fr_timeout
 
     @property
     def timer_h(self) -> float:
         return 64 * self.t1
 
-    timer_j = timer_h
+    @property
+    def timer_j(self) -> float:
+        return 64 * self.t1
 
     @property
     def timer_d(self) -> float:

@@ -54,14 +54,13 @@ from runtime.transaction.client import (
     new_client_transaction,
 )
 from runtime.transaction.effects import (
+    Deliver,
     Effect,
-    Failure,
     NewRequest,
     Send,
     StartTimer,
     StopTimer,
     StrayResponse,
-    Terminated,
     TimerId,
     TimerSettings,
     TransactionError,
@@ -161,6 +160,26 @@ class ProxyBranch:
     def __repr__(self) -> str:
         status = self.status or "pending"
         return f"<ProxyBranch {self.index} {self.key} {status}>"
+
+
+@dataclass(slots=True, eq=False)
+class Failure(Deliver):
+    """Every branch ended without a 2xx: run the failure_route.
+
+    The transaction waits: the owner calls `relay()` (serial forking), `reply()`, or
+    `forward_best()` to send `best` (or 487 when `cancelled`) upstream.
+    """
+
+    transaction: ProxyTransaction
+    best: Response
+    cancelled: bool
+
+
+@dataclass(slots=True, eq=False)
+class Terminated(Deliver):
+    """The transaction is over and gone from the table; drop what is attached to it."""
+
+    transaction: ProxyTransaction
 
 
 BranchHook = Callable[["ProxyTransaction", ProxyBranch], bool]
