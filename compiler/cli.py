@@ -1,4 +1,13 @@
-"""The `sipc` command line: check, fmt, build, run, and the SIP debugging tools.
+"""The `sipc` command (`main`), and `sipc check` without click when it can start faster.
+
+The commands are click commands (compiler/commands.py); `main` stands for their group
+and imports it when first used. `sipc check` is what editors and CI run on every save, and
+importing click is an eighth of its run on a small script, so when the program is run as
+`sipc check FILE... [--output-format F] [--color C] [--warnings-as-errors]` with nothing
+click would read differently (no `--help`, no unknown option, no `SIPC_CHECK_*` variable,
+no folder for a FILE, plain UTF-8 output), `main` runs the check itself: the same function
+the click command runs, printing as `click.echo` prints. Anything else goes to click, which
+so keeps every message, `--help` and usage error as it was.
 
 Exit codes follow the ecosystem: 0 clean, 1 the input has errors, 2 usage or internal
 error, 3 a server that cannot start.
@@ -6,19 +15,18 @@ error, 3 a server that cannot start.
 
 from __future__ import annotations
 
-import importlib
+import codecs
 import os
+import re
 import sys
 import traceback
-from typing import Any, NoReturn
-
-import click
-
-from compiler.diagnostics import CODES, RENDERERS, Diagnostic, RenderContext, render_all, summary
-from compiler.version import __version__
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 RECURSION_LIMIT = 20_000
+
+Echo = Callable[..., None]  # click.echo(message, err=False)
 
 
 def use_color(choice: str, stream: object) -> bool:
@@ -31,92 +39,24 @@ def use_color(choice: str, stream: object) -> bool:
     return bool(isatty and isatty())
 
 
-def internal_error(exc: BaseException) -> NoReturn:
+def internal_error(exc: BaseException, echo: Echo) -> NoReturn:
     """A bug in sipc, not in the user's script: one line, and the traceback only on request."""
-    click.echo(f"sipc: internal error: {type(exc).__name__}: {exc}", err=True)
+    echo(f"sipc: internal error: {type(exc).__name__}: {exc}", err=True)
     if os.environ.get("SIPC_DEBUG"):
         traceback.print_exc()
     else:
-        click.echo("sipc: set SIPC_DEBUG=1 to see the traceback, and please report it", err=True)
+        echo("sipc: set SIPC_DEBUG=1 to see the traceback, and please report it", err=True)
     sys.exit(EXIT_USAGE)
 
 
-class LazyGroup(click.Group):
-    """A group whose heavier subcommands are imported only when they run (or for --help).
-
-    `lazy` maps a command name to `"module:attribute"`; `sipc check` so never imports the
-    formatter, the code generator or the runtime's SIP tools.
-    """
-
-    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.lazy = dict(lazy or {})
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self.lazy})
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.lazy and cmd_name not in self.commands:
-            module_name, attribute = self.lazy[cmd_name].split(":")
-            command = getattr(importlib.import_module(module_name), attribute)
-            if not isinstance(command, click.Command):
-                raise TypeError(f"{self.lazy[cmd_name]} is not a click command")
-            self.add_command(command, cmd_name)
-        return super().get_command(ctx, cmd_name)
-
-
-@click.group(
-    cls=LazyGroup,
-    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "SIPC"},
-    lazy={
-        # the `sipc sip` tools live with the runtime
-        "sip": "runtime.cli:sip_group",
-        "fmt": "compiler.fmt_command:fmt_command",
-    },
-)
-@click.version_option(__version__, prog_name="sipc")
-def main() -> None:
-    """sipc — compile OpenSIPS-style routing scripts to Python and run them.
-
-    \b
-    sipc check proxy.cfg        find the script's mistakes (CI, editors)
-    sipc fmt proxy.cfg          rewrite it in the canonical layout
-    sipc sip parse msg.sip      show how a SIP message parses
-    """
-    # The tree passes recurse once per nesting level of the script; give them room for
-    # machine-written scripts (thousands of chained `else if`) beyond Python's default 1000.
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
-
-
-@main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
-@click.option(
-    "--output-format",
-    type=click.Choice(sorted(RENDERERS)),
-    default="full",
-    show_default=True,
-    help="full: rustc-like with source lines; concise: one line each; "
-    "json: one object per line; github: workflow annotations.",
-)
-@click.option(
-    "--color",
-    type=click.Choice(["auto", "always", "never"]),
-    default="auto",
-    show_default=True,
-    help="Colour the full output (auto: on a terminal, unless NO_COLOR is set).",
-)
-@click.option("--warnings-as-errors", is_flag=True, help="Exit 1 on warnings too.")
-def check(files: tuple[str, ...], output_format: str, color: str, warnings_as_errors: bool) -> None:
-    """Parse FILES and report their mistakes, without writing anything.
-
-    Reports syntax errors (several per run), unknown core parameters, routes that are
-    called but never defined or defined twice, unknown pseudo-variables and
-    transformations, and statements that can never run. `-` reads the script from
-    standard input. Exit status: 0 no errors, 1 errors found, 2 usage or internal error.
-    """
+def run_check(
+    files: Sequence[str], output_format: str, color: str, warnings_as_errors: bool, echo: Echo
+) -> int:
+    """`sipc check`: report the mistakes of `files` through `echo`; the exit status."""
     from compiler import registry_snapshot
 
     registry_snapshot.allow()  # this process only checks: no need to import the runtime
+    from compiler.diagnostics import render_all, summary
     from compiler.driver import analyze
 
     failed = False
@@ -127,126 +67,146 @@ def check(files: tuple[str, ...], output_format: str, color: str, warnings_as_er
                 analysis = analyze("<stdin>", text=text, display="<stdin>")
             else:
                 if not os.path.isfile(name):
-                    click.echo(f"sipc: cannot read `{name}`: no such file", err=True)
-                    sys.exit(EXIT_USAGE)
+                    echo(f"sipc: cannot read `{name}`: no such file", err=True)
+                    return EXIT_USAGE
                 analysis = analyze(name)
             diags = analysis.diagnostics
             colored = use_color(color, sys.stdout) and output_format == "full"
             if diags:
-                click.echo(render_all(diags, output_format, analysis.render_context(color=colored)))
+                echo(render_all(diags, output_format, analysis.render_context(color=colored)))
             if output_format in ("full", "concise") and diags:
                 if output_format == "full":
-                    click.echo("")
-                click.echo(f"{name}: {summary(diags)}", err=True)
+                    echo("")
+                echo(f"{name}: {summary(diags)}", err=True)
             if analysis.errors or (warnings_as_errors and diags):
                 failed = True
     except SystemExit:
         raise
     except Exception as exc:  # a bug in sipc: say so plainly, never a raw traceback
-        internal_error(exc)
-    sys.exit(EXIT_ERRORS if failed else EXIT_OK)
+        internal_error(exc, echo)
+    return EXIT_ERRORS if failed else EXIT_OK
 
 
-def _report(analysis_diags: list[Diagnostic], render_ctx: RenderContext, name: str) -> None:
-    if analysis_diags:
-        click.echo(render_all(analysis_diags, "full", render_ctx), err=True)
-        click.echo(f"{name}: {summary(analysis_diags)}", err=True)
+# ---------------------------------------------------------------------------- fast start
+
+_VALUED = {"--output-format": "full", "--color": "auto"}
+_COLORS = ("auto", "always", "never")
+# click reads these (auto_envvar_prefix "SIPC"); with one set, click decides
+_CLICK_VARIABLES = ("SIPC_CHECK_", "SIPC_VERSION", "SIPC_HELP")
 
 
-@main.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "-o", "--output", "out_dir", default="build", show_default=True, type=click.Path(file_okay=False),
-    help="Folder for the generated module (FILE's name with .py).",
-)  # fmt: skip
-@click.option("--mypy", "with_mypy", is_flag=True, help="Also run mypy --strict on the output.")
-def build(file: str, out_dir: str, with_mypy: bool) -> None:
-    """Check FILE and compile it into a Python module of routes.
+def plain_check(argv: Sequence[str]) -> tuple[list[str], str, str, bool] | None:
+    """(files, output format, color, warnings as errors) of an argument list click would
+    read just so, with nothing to print but the check's own output; None otherwise."""
+    if not argv or argv[0] != "check":
+        return None
+    if any(name.startswith(_CLICK_VARIABLES) for name in os.environ):
+        return None
+    from compiler.diagnostics import RENDERERS
 
-    Nothing is written when the script has errors. The module is black-formatted, passes
-    `mypy --strict`, and runs alone: `python build/proxy.py [-l udp:IP:PORT]`.
-    """
-    from compiler import build as builder
-
-    try:
-        result = builder.compile_script(file)
-        _report(
-            result.diagnostics,
-            result.analysis.render_context(color=use_color("auto", sys.stderr)),
-            file,
-        )
-        if not result.ok:
-            sys.exit(EXIT_ERRORS)
-        target = builder.write(result, out_dir, file)
-        click.echo(f"wrote {target}", err=True)
-        if with_mypy:
-            ok, output = builder.run_mypy(target)
-            if not ok:
-                click.echo(output, err=True)
-                click.echo(f"sipc: mypy --strict failed on {target}", err=True)
-                sys.exit(EXIT_ERRORS)
-            click.echo(f"mypy --strict: {target} is clean", err=True)
-    except SystemExit:
-        raise
-    except Exception as exc:
-        internal_error(exc)
-    sys.exit(EXIT_OK)
-
-
-@main.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "-l", "--listen", multiple=True, metavar="SOCKET",
-    help="Serve on SOCKET (udp:IP:PORT, tcp:IP:PORT) instead of the script's socket= lines; repeatable.",
-)  # fmt: skip
-@click.option(
-    "--stats-file", type=click.Path(dir_okay=False), help="Write the counters here as JSON on exit."
-)
-@click.option(
-    "--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-    default=None, help="Logging threshold (default: from the script's log_level).",
-)  # fmt: skip
-def run(file: str, listen: tuple[str, ...], stats_file: str | None, log_level: str | None) -> None:
-    """Serve FILE (a .cfg script, compiled first, or a module `sipc build` wrote).
-
-    Binds every socket=/listen= of the script unless --listen is given, serves SIP until
-    SIGTERM or SIGINT, lets work in progress finish, and exits 0. Exit 1 when the script
-    has errors, 3 when a socket cannot be bound.
-    """
-    from compiler import build as builder
-    from compiler.runner import load_module, run_module
-
-    try:
-        if file.endswith(".py"):
-            module = load_module(file)
+    values = dict(_VALUED)
+    strict = False
+    files: list[str] = []
+    rest = list(argv[1:])
+    while rest:
+        arg = rest.pop(0)
+        if arg == "--warnings-as-errors":
+            strict = True
+        elif arg.startswith("--") and arg.split("=", 1)[0] in values:
+            option, equals, value = arg.partition("=")
+            if not equals:
+                if not rest:
+                    return None
+                value = rest.pop(0)
+            if value not in (RENDERERS if option == "--output-format" else _COLORS):
+                return None
+            values[option] = value
+        elif arg.startswith("-") and arg != "-":
+            return None  # --help, `--`, an unknown or misspelt option: click says what to say
+        elif arg != "-" and os.path.isdir(arg):
+            return None  # click's "is a directory" error
         else:
-            result = builder.compile_script(file)
-            _report(
-                result.diagnostics,
-                result.analysis.render_context(color=use_color("auto", sys.stderr)),
-                file,
-            )
-            if not result.ok:
-                sys.exit(EXIT_ERRORS)
-            module = load_module(builder.write(result, builder.cache_dir(), file))
-    except SystemExit:
-        raise
-    except Exception as exc:
-        internal_error(exc)
-    sys.exit(run_module(module, listen=listen, stats_file=stats_file, log_level=log_level))
+            files.append(arg)
+    if not files:
+        return None
+    output_format, color = values["--output-format"], values["--color"]
+    if use_color(color, sys.stdout) and output_format == "full":
+        return None  # colour: click decides whether the terminal gets it
+    if not all(_utf8(stream) for stream in (sys.stdout, sys.stderr)):
+        return None
+    return files, output_format, color, strict
 
 
-@main.command()
-@click.argument("code", required=False)
-def explain(code: str | None) -> None:
-    """Describe a diagnostic code (`sipc explain unknown-route`), or list them all."""
-    if code is None:
-        for name, info in sorted(CODES.items()):
-            click.echo(f"{name:24} {info.severity:8} {info.summary}")
-        return
-    found = CODES.get(code)
-    if found is None:
-        click.echo(f"sipc: no diagnostic code `{code}` (see `sipc explain`)", err=True)
-        sys.exit(EXIT_USAGE)
-    click.echo(f"{code} ({found.severity}): {found.summary}")
+def _utf8(stream: object) -> bool:
+    encoding = getattr(stream, "encoding", None)
+    try:
+        return encoding is not None and codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False
 
+
+_ANSI = re.compile(r"\033\[[0-?]*[ -/]*[@-~]")  # click's strip_ansi
+
+
+def echo(message: str = "", err: bool = False) -> None:
+    """`click.echo` for text on standard streams: escape sequences only for a terminal."""
+    stream = sys.stderr if err else sys.stdout
+    try:
+        terminal = stream.isatty()
+    except Exception:
+        terminal = False
+    if not terminal:
+        message = _ANSI.sub("", message)
+    stream.write(message + "\n")
+    stream.flush()
+
+
+def _run_plain_check(files: list[str], output_format: str, color: str, strict: bool) -> NoReturn:
+    """What click's group and `check` command do for these arguments, in standalone mode."""
+    import errno
+
+    # the group's callback
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
+    try:
+        code = run_check(files, output_format, color, strict, echo)
+    except (EOFError, KeyboardInterrupt):
+        echo(err=True)
+        echo("Aborted!", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise
+        from click import utils
+
+        pacify: Any = utils.PacifyFlushWrapper  # as click does: no second EPIPE at exit
+        sys.stdout, sys.stderr = pacify(sys.stdout), pacify(sys.stderr)
+        sys.exit(1)
+    sys.exit(code)
+
+
+class _Main:
+    """`compiler.commands.main` (the click group), imported when first used; run as the
+    program, a plain `sipc check` starts without click (see the module's docs)."""
+
+    def __call__(self, args: Sequence[str] | None = None, **extra: Any) -> Any:
+        if set(extra) - {"prog_name"}:  # standalone_mode=False and such: click's business
+            return self.group(args, **extra)
+        plain = plain_check(sys.argv[1:] if args is None else list(args))
+        if plain is not None:
+            _run_plain_check(*plain)
+        return self.group(args, **extra)
+
+    @property
+    def group(self) -> Any:
+        from compiler.commands import main as group
+
+        return group
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.group, name)
+
+
+if TYPE_CHECKING:
+    from compiler.commands import main as main
+else:
+    main = _Main()

@@ -149,3 +149,38 @@ def test_the_snapshot_name_follows_every_source(
     assert registry_snapshot._file_name() == first
     sources[1].write_text("x = 2\n")
     assert registry_snapshot._file_name() not in (first, None)
+
+
+# A plain `sipc check` runs without click (compiler/cli.py); with a SIPC_CHECK_* variable
+# set, click runs it. Both must print the same, and anything unusual is click's.
+PLAIN_CASES = [
+    ["--output-format", "concise"],
+    ["--output-format=json", "--warnings-as-errors"],
+    ["--output-format", "github", "--color", "never"],
+    ["--output-format", "full"],
+]
+USAGE_CASES = [["--output-format", "nope"], ["--bogus"], ["--help"], [str(ROOT)], []]
+
+
+def run_sipc(args: list[str], cache: Path, *, via_click: bool) -> tuple[int, str, str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), SIPC_CACHE_DIR=str(cache))
+    if via_click:
+        env["SIPC_CHECK_UNUSED"] = "1"
+    proc = subprocess.run(
+        [sys.executable, "-m", "compiler", "check", *args],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False,
+    )  # fmt: skip
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.mark.parametrize("options", PLAIN_CASES + USAGE_CASES, ids=" ".join)
+def test_a_plain_check_prints_what_the_click_command_prints(
+    tmp_path: Path, options: list[str]
+) -> None:
+    files = [*map(str, SAMPLES[:2]), str(tmp_path / "missing.cfg")]
+    args = [*options, *files] if options in PLAIN_CASES else options
+    assert run_sipc(args, tmp_path, via_click=False) == run_sipc(args, tmp_path, via_click=True)
+
+
+def test_a_plain_check_does_not_import_click(tmp_path: Path) -> None:
+    assert "click" not in probe(tmp_path, tmp_path / "cache", *SAMPLES)[1]

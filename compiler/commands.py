@@ -1,0 +1,212 @@
+"""The `sipc` command line as click commands: check, fmt, build, run, explain, and the SIP
+debugging tools. `compiler.cli.main` is this module's `main` (see there for the fast start
+of a plain `sipc check`).
+
+Exit codes follow the ecosystem: 0 clean, 1 the input has errors, 2 usage or internal
+error, 3 a server that cannot start.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any, NoReturn
+
+import click
+
+from compiler.cli import (
+    EXIT_ERRORS,
+    EXIT_OK,
+    EXIT_USAGE,
+    RECURSION_LIMIT,
+    run_check,
+    use_color,
+)
+from compiler.cli import internal_error as _internal_error
+from compiler.diagnostics import CODES, RENDERERS, Diagnostic, RenderContext, render_all, summary
+from compiler.version import __version__
+
+
+def internal_error(exc: BaseException) -> NoReturn:
+    """A bug in sipc, not in the user's script: one line, and the traceback only on request."""
+    _internal_error(exc, click.echo)
+
+
+class LazyGroup(click.Group):
+    """A group whose heavier subcommands are imported only when they run (or for --help).
+
+    `lazy` maps a command name to `"module:attribute"`; `sipc check` so never imports the
+    formatter, the code generator or the runtime's SIP tools.
+    """
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module_name, attribute = self.lazy[cmd_name].split(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{self.lazy[cmd_name]} is not a click command")
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "SIPC"},
+    lazy={
+        # the `sipc sip` tools live with the runtime
+        "sip": "runtime.cli:sip_group",
+        "fmt": "compiler.fmt_command:fmt_command",
+    },
+)
+@click.version_option(__version__, prog_name="sipc")
+def main() -> None:
+    """sipc — compile OpenSIPS-style routing scripts to Python and run them.
+
+    \b
+    sipc check proxy.cfg        find the script's mistakes (CI, editors)
+    sipc fmt proxy.cfg          rewrite it in the canonical layout
+    sipc sip parse msg.sip      show how a SIP message parses
+    """
+    # The tree passes recurse once per nesting level of the script; give them room for
+    # machine-written scripts (thousands of chained `else if`) beyond Python's default 1000.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "--output-format",
+    type=click.Choice(sorted(RENDERERS)),
+    default="full",
+    show_default=True,
+    help="full: rustc-like with source lines; concise: one line each; "
+    "json: one object per line; github: workflow annotations.",
+)
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the full output (auto: on a terminal, unless NO_COLOR is set).",
+)
+@click.option("--warnings-as-errors", is_flag=True, help="Exit 1 on warnings too.")
+def check(files: tuple[str, ...], output_format: str, color: str, warnings_as_errors: bool) -> None:
+    """Parse FILES and report their mistakes, without writing anything.
+
+    Reports syntax errors (several per run), unknown core parameters, routes that are
+    called but never defined or defined twice, unknown pseudo-variables and
+    transformations, and statements that can never run. `-` reads the script from
+    standard input. Exit status: 0 no errors, 1 errors found, 2 usage or internal error.
+    """
+    sys.exit(run_check(files, output_format, color, warnings_as_errors, click.echo))
+
+
+def _report(analysis_diags: list[Diagnostic], render_ctx: RenderContext, name: str) -> None:
+    if analysis_diags:
+        click.echo(render_all(analysis_diags, "full", render_ctx), err=True)
+        click.echo(f"{name}: {summary(analysis_diags)}", err=True)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "-o", "--output", "out_dir", default="build", show_default=True, type=click.Path(file_okay=False),
+    help="Folder for the generated module (FILE's name with .py).",
+)  # fmt: skip
+@click.option("--mypy", "with_mypy", is_flag=True, help="Also run mypy --strict on the output.")
+def build(file: str, out_dir: str, with_mypy: bool) -> None:
+    """Check FILE and compile it into a Python module of routes.
+
+    Nothing is written when the script has errors. The module is black-formatted, passes
+    `mypy --strict`, and runs alone: `python build/proxy.py [-l udp:IP:PORT]`.
+    """
+    from compiler import build as builder
+
+    try:
+        result = builder.compile_script(file)
+        _report(
+            result.diagnostics,
+            result.analysis.render_context(color=use_color("auto", sys.stderr)),
+            file,
+        )
+        if not result.ok:
+            sys.exit(EXIT_ERRORS)
+        target = builder.write(result, out_dir, file)
+        click.echo(f"wrote {target}", err=True)
+        if with_mypy:
+            ok, output = builder.run_mypy(target)
+            if not ok:
+                click.echo(output, err=True)
+                click.echo(f"sipc: mypy --strict failed on {target}", err=True)
+                sys.exit(EXIT_ERRORS)
+            click.echo(f"mypy --strict: {target} is clean", err=True)
+    except SystemExit:
+        raise
+    except Exception as exc:
+        internal_error(exc)
+    sys.exit(EXIT_OK)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "-l", "--listen", multiple=True, metavar="SOCKET",
+    help="Serve on SOCKET (udp:IP:PORT, tcp:IP:PORT) instead of the script's socket= lines; repeatable.",
+)  # fmt: skip
+@click.option(
+    "--stats-file", type=click.Path(dir_okay=False), help="Write the counters here as JSON on exit."
+)
+@click.option(
+    "--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    default=None, help="Logging threshold (default: from the script's log_level).",
+)  # fmt: skip
+def run(file: str, listen: tuple[str, ...], stats_file: str | None, log_level: str | None) -> None:
+    """Serve FILE (a .cfg script, compiled first, or a module `sipc build` wrote).
+
+    Binds every socket=/listen= of the script unless --listen is given, serves SIP until
+    SIGTERM or SIGINT, lets work in progress finish, and exits 0. Exit 1 when the script
+    has errors, 3 when a socket cannot be bound.
+    """
+    from compiler import build as builder
+    from compiler.runner import load_module, run_module
+
+    try:
+        if file.endswith(".py"):
+            module = load_module(file)
+        else:
+            result = builder.compile_script(file)
+            _report(
+                result.diagnostics,
+                result.analysis.render_context(color=use_color("auto", sys.stderr)),
+                file,
+            )
+            if not result.ok:
+                sys.exit(EXIT_ERRORS)
+            module = load_module(builder.write(result, builder.cache_dir(), file))
+    except SystemExit:
+        raise
+    except Exception as exc:
+        internal_error(exc)
+    sys.exit(run_module(module, listen=listen, stats_file=stats_file, log_level=log_level))
+
+
+@main.command()
+@click.argument("code", required=False)
+def explain(code: str | None) -> None:
+    """Describe a diagnostic code (`sipc explain unknown-route`), or list them all."""
+    if code is None:
+        for name, info in sorted(CODES.items()):
+            click.echo(f"{name:24} {info.severity:8} {info.summary}")
+        return
+    found = CODES.get(code)
+    if found is None:
+        click.echo(f"sipc: no diagnostic code `{code}` (see `sipc explain`)", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(f"{code} ({found.severity}): {found.summary}")
