@@ -47,8 +47,14 @@ from runtime.server import GC_THRESHOLD  # noqa: E402
 from runtime.transaction import TimerWheel  # noqa: E402
 from runtime.transport.socketinfo import SocketInfo  # noqa: E402
 from runtime.transport.source import Source  # noqa: E402
+from runtime.usrloc import TABLES  # noqa: E402
 
-ANCHOR = Path("/work/shared/bench/anchors/opensips/stateful.cfg")
+ANCHORS = Path("/work/shared/bench/anchors/opensips")
+ANCHOR = ANCHORS / "stateful.cfg"
+# --lookup: registrar.cfg, the callee registered as bench1 (Contact = the UAS) and called
+# through the proxy, as sipp-load.sh's lookup mode does
+LOOKUP_AOR = "bench1"
+RURI = ["sip:bench@127.0.0.1:16070"]
 PROXY = SocketInfo("udp", "127.0.0.1", 16060, socket.AF_INET)
 UAC = ("127.0.0.1", 16080)
 UAS = ("127.0.0.1", 16070)
@@ -73,7 +79,7 @@ SDP = (
 def invite(n: int) -> bytes:
     """The UAC's INVITE of call `n`, as uac.xml writes it."""
     return (
-        f"INVITE sip:bench@127.0.0.1:16070 SIP/2.0\r\n"
+        f"INVITE {RURI[0]} SIP/2.0\r\n"
         f"Via: SIP/2.0/UDP 127.0.0.1:16080;branch=z9hG4bK-28111-{n}-0;rport\r\n"
         f"Max-Forwards: 70\r\n"
         f'From: "Bench Caller" <sip:caller@127.0.0.1:16080>;tag=28111c{n}\r\n'
@@ -194,7 +200,29 @@ def new_pipeline(routes: RouteTable) -> tuple[Pipeline, CaptureSender, FakeClock
     stateful = pipeline.stateful
     stateful.clock = clock
     stateful.wheel = TimerWheel(stateful.wheel.resolution, clock())  # on the fake clock
+    if RURI[0].startswith(f"sip:{LOOKUP_AOR}@"):
+        TABLES.close()  # an empty location table, then the callee registers
+        pipeline.receive(register_callee(), Source(PROXY, *UAS))
+        if not sender.last[2].startswith(b"SIP/2.0 200 "):
+            raise SystemExit(f"the callee did not register:\n{sender.last[2].decode()}")
+        sender.sent = 0
     return pipeline, sender, clock
+
+
+def register_callee() -> bytes:
+    """register.xml's REGISTER of `bench1` with the UAS as its Contact (lookup mode)."""
+    return (
+        f"REGISTER sip:127.0.0.1:16060 SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP 127.0.0.1:16070;branch=z9hG4bK-reg-1;rport\r\n"
+        f"Max-Forwards: 70\r\n"
+        f"From: <sip:{LOOKUP_AOR}@127.0.0.1>;tag=reg1\r\n"
+        f"To: <sip:{LOOKUP_AOR}@127.0.0.1>\r\n"
+        f"Call-ID: reg-1@127.0.0.1\r\n"
+        f"CSeq: 1 REGISTER\r\n"
+        f"Contact: <sip:{LOOKUP_AOR}@127.0.0.1:16070>\r\n"
+        f"Expires: 3600\r\n"
+        f"Content-Length: 0\r\n\r\n"
+    ).encode()
 
 
 def deterministic_branch_ids() -> None:
@@ -270,7 +298,14 @@ def main() -> None:
     parser.add_argument(
         "--stateless", action="store_true", help="baseline: forward() instead of t_relay()"
     )
+    parser.add_argument(
+        "--lookup", action="store_true", help="registrar.cfg: call a registered user (lookup)"
+    )
     options = parser.parse_args()
+    if options.lookup:
+        global ANCHOR
+        ANCHOR = ANCHORS / "registrar.cfg"
+        RURI[0] = f"sip:{LOOKUP_AOR}@{PROXY.ip}:{PROXY.port}"
     if options.built:
         Path(options.built).mkdir(parents=True, exist_ok=True)
         module = compile_anchor(options.built, options.stateless, reuse=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from runtime.api import Branch, Ctx, RouteKind
 from runtime.core.stateful import Stateful
 from runtime.sip import NameAddr, Request, SipParseError, SipURI, split_list
-from runtime.transport.socketinfo import ListenSpecError, parse_listen
+from runtime.transport.socketinfo import ListenSpecError, SocketInfo, parse_listen
 from runtime.usrloc import (
     PERMANENT,
     Q_UNSPECIFIED,
@@ -660,12 +660,19 @@ def _route_to(ctx: Ctx, contact: Contact) -> None:
         for hop in reversed(split_list(contact.path)):
             ctx.msg.add_header("Route", hop[1].strip(), at_top=True)
     if contact.socket:
-        try:
-            socket = parse_listen(contact.socket)
-        except ListenSpecError:
-            return
-        if ctx.is_myself(socket.ip, socket.port):
+        socket = _saved_socket(contact.socket)
+        if socket is not None and ctx.is_myself(socket.ip, socket.port):
             ctx.out_socket = socket
+
+
+@functools.lru_cache(maxsize=256)
+def _saved_socket(name: str) -> SocketInfo | None:
+    """The socket a binding was saved from (`udp:ip:port`), parsed once per name: every
+    lookup of every binding names one of the few sockets we listen on."""
+    try:
+        return parse_listen(name)
+    except ListenSpecError:
+        return None
 
 
 # ---------------------------------------------------------------------------- queries

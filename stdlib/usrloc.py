@@ -112,6 +112,8 @@ def _key(user: str | None, host: str) -> str | None:
 
 def by_priority(bindings: list[Contact]) -> list[Contact]:
     """Highest q first; among equal q, the most recently changed first."""
+    if len(bindings) < 2:
+        return list(bindings)
     newest_first = list(reversed(bindings))
     return sorted(newest_first, key=lambda c: -c.q)
 
