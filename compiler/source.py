@@ -216,6 +216,10 @@ class SourceMap:
         return seg.file, seg.file_start + (flat_line - seg.flat_start)
 
     def span(self, line: int, col: int, end_line: int, end_col: int) -> Span:
+        if len(self.segments) == 1:  # no includes: the flat text is the file
+            seg = self.segments[0]
+            shift = seg.file_start - seg.flat_start
+            return Span(seg.file, line + shift, col, end_line + shift, end_col)
         file, fl = self.locate(line)
         efile, efl = self.locate(end_line)
         if efile != file:  # a span may not cross files: stop it at the end of its first line
