@@ -257,10 +257,10 @@ def _apply_register(
     shared = _read_register(ctx, msg, options, aor, now)
     current = store.lookup(shared.key, now)
     try:
-        star = msg.contact_star
-        entries = msg.contacts
+        entries = msg.contacts  # empty for `Contact: *`
     except SipParseError as exc:
         raise _bad_request("Contact parse error") from exc
+    star = not entries and msg.contact_star
     if star:
         if len(msg.headers_named("Contact")) > 1 or "," in (msg.header("Contact") or ""):
             raise _bad_request("* used in contact and more than 1 contact")
