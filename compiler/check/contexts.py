@@ -9,6 +9,7 @@ route is checked that way too, whoever calls it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,7 @@ def check(script: ast.Script) -> list[Diagnostic]:
     graph = callgraph.build(script)
     sites: dict[object, _Site] = {}
     reached: set[int] = set()
+    uses: dict[tuple[int, bool], list[_Use]] = {}  # a route reached from several tops
     for top in graph.tops():
         origin = None
         if top.origin != top.route.title:
@@ -57,18 +59,18 @@ def check(script: ast.Script) -> list[Diagnostic]:
             reached.add(id(route))
             notes = [Note(callgraph.chain_note(chain))] if len(chain) > 1 else []
             if origin is None:
-                _visit(route, top.context, notes, sites, variables=True)
+                _visit(route, top.context, notes, sites, uses, variables=True)
                 continue
             # A detached request route: its functions are checked as a request route's,
             # its variables as in a route without a SIP message.
             notes.append(Note(origin))
-            _visit(route, top.context, notes, sites, variables=False)
-            _visit(route, _DETACHED, notes, sites, variables=True, functions=False)
+            _visit(route, top.context, notes, sites, uses, variables=False)
+            _visit(route, _DETACHED, notes, sites, uses, variables=True, functions=False)
     for route in graph.routes.values():
         if route.kind == "route" and route.name is not None:
             unreached = id(route) not in reached
             notes = [] if unreached else [Note(_PARSE_TIME_NOTE)]
-            _visit(route, "request", notes, sites, variables=unreached)
+            _visit(route, "request", notes, sites, uses, variables=unreached)
     return [_report(site) for site in sites.values()]
 
 
@@ -77,11 +79,15 @@ def _visit(
     context: str,
     notes: list[Note],
     sites: dict[object, _Site],
+    uses: dict[tuple[int, bool], list[_Use]],
     *,
     variables: bool,
     functions: bool = True,
 ) -> None:
-    for node, allowed, what in _uses(route, variables=variables):
+    walked = (id(route), variables)
+    if walked not in uses:
+        uses[walked] = list(_uses(route, variables=variables))
+    for node, allowed, what in uses[walked]:
         if what == "function" and not functions:
             continue
         if context in allowed or (context == _DETACHED and allowed & _NO_MESSAGE):
@@ -98,7 +104,10 @@ def _visit(
             site.notes.extend(n for n in notes if n not in site.notes)
 
 
-def _uses(route: ast.RouteDef, *, variables: bool) -> Iterator[tuple[Any, frozenset[str], str]]:
+_Use = tuple[Any, frozenset[str], str]
+
+
+def _uses(route: ast.RouteDef, *, variables: bool) -> Iterator[_Use]:
     """Each call and variable of the route body, with the contexts that allow it."""
     for node in iter_nodes(route.body):
         if isinstance(node, ast.Call):
@@ -121,6 +130,7 @@ def _uses(route: ast.RouteDef, *, variables: bool) -> Iterator[tuple[Any, frozen
                 yield from _pvar_use(pv)
 
 
+@functools.cache  # the registry does not change
 def _function_routes(name: str) -> frozenset[str] | None:
     spec = REGISTRY.get(name)
     unsupported = UNSUPPORTED.get(name)

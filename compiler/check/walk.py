@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from operator import attrgetter
 from typing import Any
 
 from compiler import ast, records
 
 _CHILD_FIELDS: dict[type, tuple[str, ...] | None] = {}
+# A class -> what its child fields hold, last field first (None: not a node class).
+_CHILDREN: dict[type, Callable[[Any], tuple[Any, ...]] | None] = {}
 
 
 def _child_fields(cls: type) -> tuple[str, ...] | None:
@@ -22,6 +25,23 @@ def _child_fields(cls: type) -> tuple[str, ...] | None:
         else:
             _CHILD_FIELDS[cls] = tuple(n for n in names if n not in ("span", "parts"))
     return _CHILD_FIELDS[cls]
+
+
+def _children_of(cls: type) -> Callable[[Any], tuple[Any, ...]] | None:
+    """`_CHILDREN[cls]`, made on first use."""
+    names = _child_fields(cls)
+    getter: Callable[[Any], tuple[Any, ...]] | None = None
+    if names is not None:
+        last_first = names[::-1]
+        if len(last_first) >= 2:
+            getter = attrgetter(*last_first)
+        elif last_first:
+            one = attrgetter(last_first[0])
+            getter = lambda node: (one(node),)  # noqa: E731
+        else:
+            getter = lambda node: ()  # noqa: E731
+    _CHILDREN[cls] = getter
+    return getter
 
 
 # The passes each walk the whole script, and several walk each route's body; the walk of
@@ -41,7 +61,7 @@ def iter_nodes(node: Any) -> Iterator[Any]:
         body = _last_script[2].get(id(node))
         if body is not None:
             return iter(body)
-    return _walk(node)
+    return iter(_walk(node))
 
 
 def _walk_script(script: ast.Script) -> tuple[list[Any], dict[int, list[Any]]]:
@@ -55,27 +75,32 @@ def _walk_script(script: ast.Script) -> tuple[list[Any], dict[int, list[Any]]]:
         nodes.append(item)
         for name in _CHILD_FIELDS.get(ast.RouteDef) or _child_fields(ast.RouteDef) or ():
             child = getattr(item, name)
-            below = list(_walk(child))
+            below = _walk(child)
             if child is item.body:
                 bodies[id(child)] = below
             nodes += below
     return nodes, bodies
 
 
-def _walk(node: Any) -> Iterator[Any]:
+def _walk(node: Any) -> list[Any]:
+    """Every node below and including `node`, parents first, children in field order."""
+    out: list[Any] = []
+    append = out.append
     stack = [node]
     pop, extend = stack.pop, stack.extend
+    children = _CHILDREN
     while stack:
         cur = pop()
         cls = type(cur)
         if cls is tuple:
             extend(reversed(cur))
             continue
-        names = _CHILD_FIELDS[cls] if cls in _CHILD_FIELDS else _child_fields(cls)
-        if names is None:
+        get = children[cls] if cls in children else _children_of(cls)
+        if get is None:
             continue
-        yield cur
-        extend([getattr(cur, name) for name in reversed(names)])
+        append(cur)
+        extend(get(cur))
+    return out
 
 
 def string_pvars(s: ast.StringLit) -> Iterator[ast.PVar]:
