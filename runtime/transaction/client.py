@@ -33,6 +33,7 @@ from runtime.transaction.effects import (
     StartTimer,
     StopTimer,
     TimerSettings,
+    TransactionError,
     TuEvent,
 )
 from runtime.transaction.machine import (
@@ -78,10 +79,19 @@ class ClientTransaction(Machine):
     def request(self) -> Request:
         """The request as sent (with our Via)."""
         if self._request is None:
+            if not self.wire:
+                raise TransactionError("the request of this branch was released")
             parsed = parse_message(self.wire)
             assert isinstance(parsed, Request)
             self._request = parsed
         return self._request
+
+    def release_wire(self) -> None:
+        """Forget the request's bytes once a final answered it (non-INVITE: nothing is
+        sent or derived from them any more); the transaction may linger for Timer K."""
+        if self.state is COMPLETED or self.state is TERMINATED:
+            self.wire = b""
+            self._request = None
 
     def _send_request(self, out: list[Effect]) -> None:
         out.append(Send(self.wire, self.destination, self.transport, self.key))

@@ -771,6 +771,12 @@ class ProxyTransaction:
         if self._request is not None and self._settled():
             self._request = None
             self.server.release_request()
+            if not self.is_invite:
+                # a non-INVITE branch with its final never sends its request again, nor
+                # derives anything from it (no ACK, no CANCEL; late answers are dropped)
+                for branch in self.branches:
+                    if branch.client is not None:
+                        branch.client.release_wire()
 
     def _settled(self) -> bool:
         """Every branch has its final: no response will reach a hook any more."""
