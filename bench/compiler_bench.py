@@ -9,7 +9,9 @@ Run: .venv/bin/python bench/compiler_bench.py [--runs N] [--lines N]   (also par
 2. A script of >= 10,000 lines made of the route blocks of the 3.x corpus scripts that
    parse cleanly (route names suffixed per copy, so they stay unique): lines/s of
    `analyze()` in this process, and of a whole `sipc check` process (warm cache). Target
-   50,000 lines/s.
+   50,000 lines/s. Then where `analyze()` spends it, phase by phase: the text passes, Lark
+   alone (its contextual lexer, and lexer + LALR loop with no callbacks: the floor of any
+   Lark LALR front end), the same with the AST built as it reduces, and each check pass.
 3. `compile_script` of the largest corpus script that builds, and of a >= 10,000-line
    script made only of scripts that build, phase by phase: analyze (parse + checks),
    codegen, and emit (black twice plus the line map), i.e. with and without black.
@@ -29,12 +31,15 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from compiler import ast  # noqa: E402
+from compiler import ast, check, parse, source  # noqa: E402
+from compiler.astbuild import Builder, callbacks  # noqa: E402
 from compiler.build import compile_script  # noqa: E402
+from compiler.check import callgraph, suggest, walk  # noqa: E402
 from compiler.check.names import ROUTE_ARGS  # noqa: E402
 from compiler.check.walk import iter_nodes  # noqa: E402
 from compiler.codegen import generate  # noqa: E402
@@ -184,6 +189,70 @@ def long_script(sources: list[tuple[str, str]], min_lines: int) -> str:
     return header + "\n\n".join(blocks) + "\n"
 
 
+def analyze_phases(path: Path, runs: int) -> list[tuple[str, list[float]]]:
+    """Times of the parts of `analyze(path)`, each run alone (see the module's docs)."""
+    text = path.read_text(encoding="utf-8")
+    flat = source.flatten(str(path), text)
+    code = source.scan(flat.text).code
+    lark = parse._parser()
+    lalr = lark.parser.parser.parser  # Lark's LALR parser: its callbacks make the values
+
+    def with_callbacks(made: dict[Any, Callable[[Any], Any]]) -> None:
+        saved = lalr.callbacks
+        lalr.callbacks = made
+        try:
+            lark.parse(code)
+        finally:
+            lalr.callbacks = saved
+
+    script = parse.parse_text(text, str(path), path=str(path)).script
+    assert script is not None
+
+    def fresh_caches() -> bool:
+        walk._last_script, callgraph._last = None, None
+        suggest.forget()
+        return True
+
+    def one_pass(run: Callable[[ast.Script], object]) -> Callable[[], object]:
+        def timed_pass() -> object:
+            return run(script)
+
+        return timed_pass
+
+    phases: list[tuple[str, Callable[[], object]]] = [
+        ("flatten (includes)", lambda: source.flatten(str(path), text)),
+        ("scan (comments)", lambda: source.scan(flat.text)),
+        ("nesting test", lambda: parse._nesting_too_deep(code)),
+        ("Lark lexer alone", lambda: list(lark.lex(code))),
+        ("Lark lexer + LALR, no callbacks", lambda: with_callbacks({})),
+        (
+            "lexer + LALR + AST (astbuild)",
+            lambda: with_callbacks(callbacks(Builder(flat.source_map), lark.rules)),
+        ),
+        (
+            "parse_text (all of the above)",
+            lambda: parse.parse_text(text, str(path), path=str(path)),
+        ),
+        (
+            "the walk and route graph",
+            lambda: (fresh_caches(), list(iter_nodes(script)), callgraph.build(script)),
+        ),
+    ]
+    out: list[tuple[str, list[float]]] = []
+    for title, fn in phases:
+        out.append((title, timed(fn, runs)))
+    for run in check.PASSES:
+        name = run.__module__.rsplit(".", 1)[-1]
+        out.append((f"  check: {name}", timed(one_pass(run), runs)))  # walk and graph kept
+    out.append(
+        (
+            "all checks (fresh walk, graph)",
+            timed(lambda: (fresh_caches(), check.check(script)), runs),
+        )
+    )
+    return out
+
+
 def diagnostics_summary(path: Path) -> str:
     counts: dict[str, int] = {}
     for d in analyze(str(path)).diagnostics:
@@ -255,7 +324,9 @@ def main(argv: Iterable[str] | None = None) -> None:
         raise SystemExit(f"{CORPUS} is absent: the shared corpus is not beside this checkout")
     runs = args.runs
 
-    section(f"1. sipc check {DEFAULT_SCRIPT.name} ({line_count(DEFAULT_SCRIPT)} lines), whole process")
+    section(
+        f"1. sipc check {DEFAULT_SCRIPT.name} ({line_count(DEFAULT_SCRIPT)} lines), whole process"
+    )
     cold, warm, pyc = whole_process(DEFAULT_SCRIPT, runs)
     print(f"  cold cache {median_of(cold)}")
     print(f"  warm cache {median_of(warm)}   (target 150 ms)")
@@ -271,6 +342,11 @@ def main(argv: Iterable[str] | None = None) -> None:
         in_process = timed(lambda: analyze(str(big)), runs)
         print(f"  analyze() in process  {median_of(in_process)}"
               f"  = {lines / statistics.median(in_process):,.0f} lines/s   (target 50,000)")  # fmt: skip
+        print(
+            f"  where analyze() spends it (median of {runs}; checks with the walk and graph made):"
+        )
+        for title, times in analyze_phases(big, runs):
+            print(f"    {title:34} {median_of(times)}")
         _cold, warm_big, pyc_big = whole_process(big, max(3, runs // 2))
         for title, times in (("sipc check (process)", warm_big), ("  bytecode kept", pyc_big)):
             print(f"  {title:21} {median_of(times)}"
@@ -288,7 +364,9 @@ def main(argv: Iterable[str] | None = None) -> None:
             errors = [f"{d.code}: {d.message}" for d in result.diagnostics][:5]
             print(f"\nthe {args.lines:,}-line script of buildable routes does not build: {errors}")
         else:
-            report_build(f"{len(buildable)} buildable scripts' routes", long_path, text, max(1, runs // 5))
+            report_build(
+                f"{len(buildable)} buildable scripts' routes", long_path, text, max(1, runs // 5)
+            )
 
 
 if __name__ == "__main__":
