@@ -21,8 +21,11 @@ annotations, so nothing about a function is written twice:
 
 from __future__ import annotations
 
+import ast
 import enum
 import inspect
+import os
+import sys
 import types
 import typing
 from collections.abc import Callable, Iterator
@@ -175,9 +178,10 @@ def export(
         script_name = name or func.__name__
         if script_name in REGISTRY:
             raise RegistryError(f"script function `{script_name}` exported twice")
-        if suspends and not inspect.iscoroutinefunction(func):
+        is_async = _is_async(func)
+        if suspends and not is_async:
             raise RegistryError(f"`{script_name}` suspends but is not `async def`")
-        if not suspends and inspect.iscoroutinefunction(func):
+        if not suspends and is_async:
             raise RegistryError(f"`{script_name}` is `async def` but not marked suspends")
         REGISTRY[script_name] = FunctionSpec(
             name=script_name,
@@ -194,9 +198,52 @@ def export(
     return record
 
 
+def _compiled(func: Callable[..., Any]) -> bool:
+    """True for a function mypyc compiled (runtime/_native.py): no `__code__`, no annotations."""
+    return not hasattr(func, "__code__")
+
+
+def _source_def(func: Callable[..., Any]) -> ast.FunctionDef | ast.AsyncFunctionDef:
+    """The `def` of a compiled module-level function, read from the `.py` beside it."""
+    # the package's folder, not the module's __file__: mypyc points that at its shared library
+    package, _, name = func.__module__.rpartition(".")
+    source = os.path.join(next(iter(sys.modules[package].__path__)), name + ".py")
+    with open(source, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read(), source)
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == func.__name__:
+            return node
+    raise RegistryError(f"`{func.__qualname__}`: no `def` of it in {source}")
+
+
+def _is_async(func: Callable[..., Any]) -> bool:
+    if _compiled(func):
+        return isinstance(_source_def(func), ast.AsyncFunctionDef)
+    return inspect.iscoroutinefunction(func)
+
+
+def _hints(func: Callable[..., Any]) -> dict[str, Any]:
+    """The evaluated annotations of `func`'s parameters (from its source when compiled)."""
+    if _compiled(func):
+        return source_hints(func)
+    return typing.get_type_hints(func, include_extras=True)
+
+
+def source_hints(func: Callable[..., Any]) -> dict[str, Any]:
+    """The annotations of `func`'s parameters read from its source text and evaluated in its
+    module, as `typing.get_type_hints` evaluates postponed annotations."""
+    node = _source_def(func)
+    namespace = vars(sys.modules[func.__module__])
+    hints: dict[str, Any] = {}
+    for arg in (*node.args.posonlyargs, *node.args.args):
+        if arg.annotation is not None:
+            hints[arg.arg] = eval(ast.unparse(arg.annotation), namespace)  # our own source
+    return hints
+
+
 def derive_params(func: Callable[..., Any]) -> tuple[ParamSpec, ...]:
     """The script parameters of `func`: every parameter after `ctx`, kind from its annotation."""
-    hints = typing.get_type_hints(func, include_extras=True)
+    hints = _hints(func)
     parameters = list(inspect.signature(func).parameters.values())
     if not parameters or parameters[0].name != "ctx":
         raise RegistryError(f"`{func.__qualname__}` must take `ctx` as its first parameter")

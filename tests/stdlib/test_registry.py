@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 import stdlib
 from runtime.api import Ctx, RouteKind
+from stdlib import _registry
 from stdlib._modules import MODPARAMS, ModparamError, modparam_int, set_modparam
 from stdlib._registry import (
     REGISTRY,
@@ -277,3 +279,18 @@ def test_pv_handles_serve_as_out_and_var_parameters() -> None:
     listed: Var = PvHandle(ctx, "avp", "t")
     assert len(listed.values()) == 2  # an AVP keeps every value written to it
     assert isinstance(listed.get(), int)
+
+
+def test_the_source_of_every_function_says_what_its_annotations_say() -> None:
+    """What a mypyc-compiled stdlib (no annotations at run time) falls back on: the `def`
+    in the module's source gives the same parameter kinds and the same async-ness."""
+    assert REGISTRY
+    for spec in REGISTRY.values():
+        hints = _registry.source_hints(spec.func)
+        names = list(inspect.signature(spec.func).parameters)[1:]
+        kinds = [
+            _registry._kind_of(_registry._strip_none(hints[name])[0], spec.func, name)[0]
+            for name in names
+        ]
+        assert kinds == [param.kind for param in spec.params], spec.name
+        assert _registry._is_async(spec.func) == spec.suspends, spec.name
