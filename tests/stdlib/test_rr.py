@@ -173,3 +173,43 @@ def test_check_route_param_and_direction_read_our_route() -> None:
     assert is_direction(ctx, "upstream") == 1
     assert is_direction(ctx, "downstream") == -1
     assert is_direction(ctx, "sideways") == -1
+
+
+def test_a_route_set_seen_before_routes_the_same() -> None:
+    # what parsing a Route set and an R-URI gave is kept by their text: the second
+    # request takes it from there and must come out exactly as the first
+    routes = (f"<sip:{OURS};lr;ftag=a1;nat=yes>", "<sip:p2.example.com;lr>", "<sip:p3;lr>")
+    results = []
+    for _ in range(2):
+        ctx, _ = context(request(routes=routes))
+        assert loose_route(ctx) == 1
+        results.append((ctx.du, ctx.ruri, route_set(ctx), check_route_param(ctx, "nat=yes")))
+    assert results[0] == results[1] == (
+        "sip:p2.example.com;lr",
+        "sip:bob@client.example.com:5070",
+        ["<sip:p2.example.com;lr>", "<sip:p3;lr>"],
+        1,
+    )
+
+
+def test_which_routes_are_ours_is_asked_every_time() -> None:
+    # a Route set seen before is not remembered as ours or not: an address that becomes
+    # ours (an alias) is consumed from then on
+    route = "<sip:198.51.100.99;lr>"
+    ctx, core = context(request(routes=(route,)))
+    assert loose_route(ctx) == 1
+    assert ctx.du == "sip:198.51.100.99;lr"
+    assert route_set(ctx) == [route]
+
+    ctx, core = context(request(routes=(route,)))
+    core.local = (*core.local, ("198.51.100.99", 5060))
+    assert loose_route(ctx) == 1
+    assert ctx.du is None
+    assert ctx.msg.header("Route") is None
+
+
+def test_an_unparsable_route_set_is_no_route_set() -> None:
+    for _ in range(2):  # not remembered: refused again
+        ctx, _ = context(request(routes=("<sip:[bad;lr>",)))
+        assert loose_route(ctx) == -1
+        assert ctx.msg.header("Route") == "<sip:[bad;lr>"

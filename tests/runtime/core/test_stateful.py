@@ -592,3 +592,81 @@ def test_lookup_bindings_are_called_in_parallel_each_through_its_path(location: 
     assert uris == ["sip:bob@127.0.0.2:5070", "sip:bob@127.0.0.4:5070"]
     assert {dest for dest, _ in sent} == {OTHER}
     assert all(m.headers_named("Route") == [path] for _, m in sent)  # one Route set each
+
+
+REGISTER = (
+    b"REGISTER sip:example.com SIP/2.0\r\n"
+    b"Via: SIP/2.0/UDP 10.0.0.1:5062;branch=z9hG4bKreg2;rport\r\n"
+    b"Max-Forwards: 70\r\n"
+    b"From: <sip:carol@example.com>;tag=r2\r\n"
+    b"To: <sip:carol@example.com>\r\n"
+    b"Call-ID: reg-2\r\n"
+    b"CSeq: 7 REGISTER\r\n"
+    b"Contact: <sip:carol@10.0.0.1:5062>;q=0.7\r\n"
+    b"Expires: 600\r\n"
+    b"Content-Length: 0\r\n\r\n"
+)
+
+
+def test_the_registrar_200_is_the_pipeline_reply_written_at_once(location: None) -> None:
+    # save() writes its 200 as bytes (Stateful.reply_on_wire); the pipeline's own
+    # send_reply, fed the same header lines, must send the very same bytes, to the
+    # same address (the Via's received/rport)
+    headers: list[list[str]] = []
+
+    def main(ctx: Ctx) -> int:
+        registrar.save(ctx, "location")
+        raise ScriptExit
+
+    def by_pipeline(ctx: Ctx) -> int:
+        bindings = TABLES.get("location").lookup("carol", 5000.0)
+        assert len(bindings) == 1
+        lines = [
+            "Contact: <sip:carol@10.0.0.1:5062>;q=0.7;expires=600",
+            f"Date: {registrar._date_value(5000)}",
+        ]
+        headers.append(lines)
+        ctx.send_reply(200, "OK", lines)
+        raise ScriptExit
+
+    ours = Harness(RouteTable(main=main))
+    ours.from_caller(REGISTER)
+    reference = Harness(RouteTable(main=by_pipeline))
+    reference.from_caller(REGISTER)
+    assert headers
+    assert ours.sender.sent == reference.sender.sent
+    [(dest, data)] = [((ip, port), data) for ip, port, data in ours.sender.sent]
+    assert dest == CALLER and data.startswith(b"SIP/2.0 200 OK\r\n")
+
+
+def test_append_to_reply_headers_go_out_with_the_registrar_200(location: None) -> None:
+    def main(ctx: Ctx) -> int:
+        ctx.reply_headers.append("X-Queued: yes")
+        registrar.save(ctx, "location")
+        raise ScriptExit
+
+    h = Harness(RouteTable(main=main))
+    h.from_caller(REGISTER)
+    [(_, reply)] = h.take()
+    assert isinstance(reply, Response) and reply.status == 200
+    assert reply.header("X-Queued") == "yes"
+    assert reply.header("Contact") == "<sip:carol@10.0.0.1:5062>;q=0.7;expires=600"
+
+
+def test_a_settled_bye_absorbs_retransmissions_without_its_request_bytes() -> None:
+    h = Harness(RouteTable(main=relay))
+    bye = invite("BYE", branch="z9hG4bK-bye1", cseq=2, to_tag="t1")
+    h.from_caller(bye)
+    [forwarded] = h.requests_to(CALLEE)
+    assert isinstance(forwarded, Request)
+    h.from_callee(forwarded.make_response(200))
+    assert statuses(h.take(), CALLER) == [200]
+    [tx] = set(h.stateful.table.by_key.values())
+    [branch] = tx.branches
+    assert branch.client is not None and branch.client.wire == b""  # released
+    h.from_caller(bye)  # a retransmission: the 200 again, nothing downstream
+    h.from_callee(forwarded.make_response(200))  # the callee repeats its 200: absorbed
+    sent = h.take()
+    assert statuses(sent, CALLER) == [200] and not [d for d, _ in sent if d == CALLEE]
+    h.advance(40)
+    assert not h.stateful.table.live
