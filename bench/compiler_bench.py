@@ -31,13 +31,12 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from compiler import ast, check, parse, source  # noqa: E402
-from compiler.astbuild import Builder, callbacks  # noqa: E402
+from compiler.astbuild import Builder  # noqa: E402
 from compiler.build import compile_script  # noqa: E402
 from compiler.check import callgraph, suggest, walk  # noqa: E402
 from compiler.check.names import ROUTE_ARGS  # noqa: E402
@@ -195,15 +194,8 @@ def analyze_phases(path: Path, runs: int) -> list[tuple[str, list[float]]]:
     flat = source.flatten(str(path), text)
     code = source.scan(flat.text).code
     lark = parse._parser()
-    lalr = lark.parser.parser.parser  # Lark's LALR parser: its callbacks make the values
-
-    def with_callbacks(made: dict[Any, Callable[[Any], Any]]) -> None:
-        saved = lalr.callbacks
-        lalr.callbacks = made
-        try:
-            lark.parse(code)
-        finally:
-            lalr.callbacks = saved
+    bare = parse.building(Builder(flat.source_map))
+    bare.parser.parser.callbacks = {}  # Lark's LALR loop with no callbacks: values are lists
 
     script = parse.parse_text(text, str(path), path=str(path)).script
     assert script is not None
@@ -224,10 +216,10 @@ def analyze_phases(path: Path, runs: int) -> list[tuple[str, list[float]]]:
         ("scan (comments)", lambda: source.scan(flat.text)),
         ("nesting test", lambda: parse._nesting_too_deep(code)),
         ("Lark lexer alone", lambda: list(lark.lex(code))),
-        ("Lark lexer + LALR, no callbacks", lambda: with_callbacks({})),
+        ("Lark lexer + LALR, no callbacks", lambda: bare.parse(code)),
         (
             "lexer + LALR + AST (astbuild)",
-            lambda: with_callbacks(callbacks(Builder(flat.source_map), lark.rules)),
+            lambda: parse.building(Builder(flat.source_map)).parse(code),
         ),
         (
             "parse_text (all of the above)",

@@ -9,6 +9,7 @@ and which block is still open.
 
 from __future__ import annotations
 
+import copy
 import functools
 import io
 import re
@@ -32,6 +33,8 @@ MAX_SYNTAX_ERRORS = 20
 MAX_NESTING = 100
 
 
+# Lark's own tree builder is not used (compiler/astbuild.py gives the parser its callbacks);
+# spans follow the rules `propagate_positions` sets.
 _LARK_OPTIONS: dict[str, Any] = {
     "parser": "lalr",
     "lexer": "contextual",
@@ -58,6 +61,19 @@ def _parser() -> Lark:
     parser.save(buffer)
     cache.write(name, buffer.getvalue())
     return parser
+
+
+def building(builder: Builder) -> Any:
+    """The cached parser's front end (lexer + LALR), calling `builder` as it reduces.
+
+    A shallow copy with its own callbacks: the cached parser is left as it is, so parses in
+    several threads do not meet. `.parse(text, on_error=...)` returns `(Script, first, last)`.
+    """
+    lark = _parser()
+    frontend = copy.copy(lark.parser)
+    lalr = frontend.parser = copy.copy(frontend.parser)
+    lalr.parser = type(lalr.parser)(lalr.parser.parse_table, callbacks(builder, lark.rules))
+    return frontend
 
 
 @dataclass(slots=True)
@@ -273,10 +289,9 @@ def _parse_with_recovery(
     seen: set[tuple[str, int, int, str]] = set()
     text = code
     partial = False
-    parser = _parser()
     while True:
         builder = Builder(smap)  # a new one per attempt: only the last tree's notes count
-        parser.parser.parser.parser.callbacks = callbacks(builder, parser.rules)
+        parser = building(builder)
         rec = _Recovery(smap, text, builder)
         tree: ast.Script | None
         try:
