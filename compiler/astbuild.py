@@ -661,6 +661,8 @@ def unescape_string(raw: str) -> str:
     if raw.startswith("'"):
         return raw[1:-1]
     body = raw[1:-1]
+    if "\\" not in body:
+        return body
     out: list[str] = []
     i, n = 0, len(body)
     while i < n:

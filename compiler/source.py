@@ -58,6 +58,7 @@ class Scanned:
 # The characters `scan` acts on; it jumps over everything else.
 _SCAN_MARKS = re.compile(r"[\n\"'$#/`\\]")
 _NOT_NEWLINE = re.compile(r"[^\n]")
+_DQ_BODY = re.compile(r'(?:[^"\\]|\\.)*', re.S)  # after a `"`: up to the closing one
 
 
 def scan(text: str) -> Scanned:
@@ -172,17 +173,9 @@ def scan(text: str) -> Scanned:
 
 
 def _skip_dq(text: str, i: int) -> int:
-    n = len(text)
-    j = i + 1
-    while j < n:
-        c = text[j]
-        if c == "\\":
-            j += 2
-        elif c == '"':
-            return j + 1
-        else:
-            j += 1
-    return n
+    """The offset after the string opening at `i` (a backslash escapes any character)."""
+    end = _DQ_BODY.match(text, i + 1).end()  # type: ignore[union-attr]  # `*` always matches
+    return end + 1 if end < len(text) and text[end] == '"' else len(text)
 
 
 # ---------------------------------------------------------------------------- includes
