@@ -315,5 +315,5 @@ def force_rport(ctx: Ctx) -> int:
     params = [(key, value) for key, value in top.params if key.lower() not in _STAMPED_PARAMS]
     params += [("received", ctx.src_ip), ("rport", str(ctx.src_port))]
     msg.remove_top_via()
-    msg.prepend_via(dataclasses.replace(top, params=tuple(params)))
+    msg.prepend_via(top.with_params(tuple(params)))
     return 1

@@ -5,20 +5,40 @@ from __future__ import annotations
 import functools
 import ipaddress
 import socket
-from dataclasses import dataclass
 
 from runtime.core.sipfields import parse_uri, split_hostport
 
 _KNOWN_PROTOS = ("udp", "tcp", "tls", "sctp", "ws", "wss")
 
 
-@dataclass(frozen=True, slots=True)
 class NextHop:
-    proto: str
-    ip: str
-    port: int
-    # False when the target named no transport: udp is then only the default
-    explicit_proto: bool = True
+    """Where to send: protocol, IP, port. A value; a plain class so that, compiled, building
+    one per forwarded message is native code (a frozen dataclass's `__init__` is not)."""
+
+    __slots__ = ("explicit_proto", "ip", "port", "proto")
+
+    def __init__(self, proto: str, ip: str, port: int, explicit_proto: bool = True) -> None:
+        self.proto = proto
+        self.ip = ip
+        self.port = port
+        # False when the target named no transport: udp is then only the default
+        self.explicit_proto = explicit_proto
+
+    def _key(self) -> tuple[str, str, int, bool]:
+        return (self.proto, self.ip, self.port, self.explicit_proto)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NextHop) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        proto, ip, port, explicit = self._key()
+        return f"NextHop(proto={proto!r}, ip={ip!r}, port={port!r}, explicit_proto={explicit!r})"
+
+    def with_proto(self, proto: str) -> NextHop:
+        return NextHop(proto, self.ip, self.port, self.explicit_proto)
 
 
 def parse_target(target: str) -> tuple[str | None, str, int | None] | None:

@@ -20,7 +20,6 @@ import asyncio
 import bisect
 import logging
 from collections.abc import Callable, Coroutine, Generator, Sequence
-from dataclasses import replace
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -339,7 +338,7 @@ class Pipeline:
         socket = self._socket_for(hop.proto, hop.ip, ctx)
         if socket is None and not hop.explicit_proto:
             # no transport named and none of the default one: keep the one it came on
-            hop = replace(hop, proto=ctx.socket.proto)
+            hop = hop.with_proto(ctx.socket.proto)
             socket = self._socket_for(hop.proto, hop.ip, ctx)
         if socket is None:
             log.warning("no %s socket to forward to %s", hop.proto, hop.ip)

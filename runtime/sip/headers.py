@@ -59,15 +59,52 @@ def canonical_name(name: str) -> str:
     return COMPACT_FORMS.get(lowered, lowered)
 
 
-@dataclass(slots=True)
 class Via:
-    """One via-parm: `SIP/2.0/UDP host:port;branch=...;received=...;rport`."""
+    """One via-parm: `SIP/2.0/UDP host:port;branch=...;received=...;rport`.
 
-    protocol: str
-    transport: str
-    host: str
-    port: int | None = None
-    params: Params = ()
+    A plain class, not a dataclass like the other values here: a Via is built for every
+    request that passes, and compiled (runtime/_native.py) a written-out `__init__` is
+    native code where a dataclass's generated one would stay interpreted.
+    """
+
+    __slots__ = ("host", "params", "port", "protocol", "transport")
+
+    def __init__(
+        self,
+        protocol: str,
+        transport: str,
+        host: str,
+        port: int | None = None,
+        params: Params = (),
+    ) -> None:
+        self.protocol = protocol
+        self.transport = transport
+        self.host = host
+        self.port = port
+        self.params = params
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Via):
+            return NotImplemented
+        return (
+            self.protocol == other.protocol
+            and self.transport == other.transport
+            and self.host == other.host
+            and self.port == other.port
+            and self.params == other.params
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking, like the dataclasses here
+
+    def __repr__(self) -> str:
+        return (
+            f"Via(protocol={self.protocol!r}, transport={self.transport!r}, "
+            f"host={self.host!r}, port={self.port!r}, params={self.params!r})"
+        )
+
+    def with_params(self, params: Params) -> Via:
+        """This Via with other parameters."""
+        return Via(self.protocol, self.transport, self.host, self.port, params)
 
     def _param(self, name: str) -> str | None:
         return find_param(self.params, name)[1]
