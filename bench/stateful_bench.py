@@ -1,6 +1,7 @@
 """Per-call cost of the stateful proxy path (tm), no sockets (DESIGN.md "The hot path").
 
-Run: .venv/bin/python bench/stateful_bench.py [--calls N] [--profile] [--show]
+Run: .venv/bin/python bench/stateful_bench.py [--calls N] [--profile] [--show] [--lookup]
+     [--stateless] [--built DIR]
 
 Compiles the bench anchor `stateful.cfg` (`record_route` + `t_relay`, `loose_route` for
 in-dialog requests) with `sipc build` and feeds `Pipeline.receive` the messages of the
@@ -9,6 +10,8 @@ BYE with Route, 200 (the proxy also sends a 100 Trying). Every call has its own 
 tags and branches; replies are built as the SIPp UAS builds them, from the request the
 proxy really forwarded (so they carry our fresh branch). A recording pass makes the
 messages, with the proxy's random branch ids made deterministic so a replay matches.
+`--lookup` runs `registrar.cfg` instead, as sipp-load.sh's lookup mode: the callee is
+registered as bench1 (Contact = the UAS) and every INVITE goes to sip:bench1@proxy.
 
 Time is a fake clock: 1 ms per call (1,000 calls/s, as the bench), the wheel ticked every
 20 ms as the server does, and at the end of a pass the clock jumps past every timer (J, K
@@ -16,7 +19,10 @@ of the BYE) and the wheel is ticked once more, so timer firing is part of the fi
 
 Prints CPU µs per message of each kind, the final tick, and per call (best of 5 passes),
 plus a reference operation (a bytes.split of the INVITE) to compare runs on a busy box.
-`--profile` prints a cProfile of one pass. No assertion: a measurement, not a test.
+`--profile` prints a cProfile of one pass. The collector is set as the server sets it
+(frozen start-up heap, generation 0 every GC_THRESHOLD allocations). `--built DIR` builds
+the route module there once and reuses it (while the compiler is being changed, say).
+No assertion: a measurement, not a test.
 """
 
 from __future__ import annotations
