@@ -172,6 +172,21 @@ def _callback(plan: _Plan, action: Callable[..., Any] | None) -> Callback:
             return (kids, first, last)
         return (action(kids, first, last), first, last)
 
+    if action is None and not nones_after and len(include) == len(kinds) == 2:
+        (_, head_how, _), (_, item_how, item_nones) = include
+        if head_how == _SPLICE and item_how != _SPLICE and not item_nones:
+            value = item_how == _VALUE
+
+            def grow(children: list[Any]) -> Any:  # `_list: _list item`: one item more
+                head, item = children
+                first, last = head[1], (item[2] if value else item)
+                if first is None or last is None:
+                    return build(children)
+                items = head[0]
+                items.append(item[0] if value else item)
+                return (items, first, last)
+
+            return grow
     return build
 
 
