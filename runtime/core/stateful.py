@@ -135,8 +135,9 @@ class TxData:
         self.fr_inv_timeout: float | None = None
         self.avp = avp if avp is not None else AvpStore()
         self.flags: set[str] = flags if flags is not None else set()
-        self.branch_avps: dict[int, AvpStore] = {}
-        self.branch_replies: dict[int, str] = {}  # t_on_reply from a branch_route
+        # made on first use: most transactions never have per-branch AVPs or reply routes
+        self.branch_avps: dict[int, AvpStore] | None = None
+        self.branch_replies: dict[int, str] | None = None  # t_on_reply from a branch_route
         self.failure_reply: Response | None = None  # the winning reply, in failure_route
         self.socket: SocketInfo | None = None
         self.source: Source | None = None
@@ -554,9 +555,12 @@ class Stateful:
         keep = self.run_now(fn, ctx)
         armed, data.on_reply = data.on_reply, reply_route  # armed here: this branch only
         if not keep:  # drop: this branch is not sent; its index goes to the next one
-            data.branch_avps.pop(branch.index, None)
+            if data.branch_avps is not None:
+                data.branch_avps.pop(branch.index, None)
             return False
         if armed != reply_route and armed is not None:
+            if data.branch_replies is None:
+                data.branch_replies = {}
             data.branch_replies[branch.index] = armed
         if ctx.msg is not request:  # the route rewrote the whole message
             assert isinstance(ctx.msg, Request)
@@ -580,7 +584,8 @@ class Stateful:
         keep = True
         if routes.onreply is not None:
             keep = self.run_now(routes.onreply, ctx)
-        name = data.branch_replies.get(branch.index, data.on_reply)
+        replies = data.branch_replies
+        name = data.on_reply if replies is None else replies.get(branch.index, data.on_reply)
         if keep and name is not None:
             fn = routes.onreply_named.get(name)
             if fn is not None:

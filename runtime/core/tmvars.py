@@ -94,11 +94,14 @@ def branch_avps(ctx: Ctx) -> AvpStore | None:
     branch = ctx.tx_branch
     if data is None or branch is None:
         return None
-    store: AvpStore | None = data.branch_avps.get(branch.index)
+    stores = data.branch_avps
+    if stores is None:
+        stores = data.branch_avps = {}
+    store: AvpStore | None = stores.get(branch.index)
     if store is None:
         from runtime.core.ctx import AvpStore
 
-        store = data.branch_avps[branch.index] = AvpStore()
+        store = stores[branch.index] = AvpStore()
     return store
 
 
