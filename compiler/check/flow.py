@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from compiler import ast
-from compiler.check.walk import iter_nodes
+from compiler.check.walk import nodes_of
 from compiler.diagnostics import Diagnostic, make
 
 _ENDS_ROUTE = (ast.Exit, ast.Return, ast.Drop, ast.Async)
@@ -13,7 +13,7 @@ def check(script: ast.Script) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for route in script.routes:
         _walk_body(route.body.body, out, in_loop=False)
-    for node in iter_nodes(script):
+    for node in nodes_of(script, ast.Call, ast.RouteCall, ast.Compare, ast.Switch):
         if isinstance(node, ast.Call | ast.RouteCall):
             for arg in node.args:
                 if isinstance(arg, ast.BareName):

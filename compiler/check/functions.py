@@ -13,7 +13,7 @@ from compiler import ast
 from compiler.check.legacy import REMOVED_FUNCTIONS
 from compiler.check.names import route_key, unknown_route
 from compiler.check.suggest import closest
-from compiler.check.walk import iter_nodes
+from compiler.check.walk import nodes_of
 from compiler.diagnostics import Diagnostic, Note, make
 from compiler.registry_view import (
     MODPARAMS,
@@ -44,7 +44,7 @@ def check(script: ast.Script) -> list[Diagnostic]:
     routes = {route_key(r.kind, r.name.name if r.name else None) for r in script.routes}
     async_calls: dict[int, ast.Async | ast.Launch] = {}
     calls: list[ast.Call] = []
-    for node in iter_nodes(script):
+    for node in nodes_of(script, ast.Async, ast.Launch, ast.Call, ast.ModParam):
         if isinstance(node, ast.Async | ast.Launch):
             async_calls[id(node.call)] = node
         elif isinstance(node, ast.Call):

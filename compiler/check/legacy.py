@@ -7,7 +7,7 @@ not the function registry: it holds names that exist in no 3.x module, so it nee
 from __future__ import annotations
 
 from compiler import ast
-from compiler.check.walk import iter_nodes
+from compiler.check.walk import nodes_of
 from compiler.diagnostics import Diagnostic, make
 
 # old name -> (what replaced it, the version that removed it)
@@ -22,7 +22,7 @@ REMOVED_FUNCTIONS: dict[str, tuple[str, str]] = {
 
 def check(script: ast.Script) -> list[Diagnostic]:
     out: list[Diagnostic] = []
-    for node in iter_nodes(script):
+    for node in nodes_of(script, ast.Call):
         if isinstance(node, ast.Call) and node.name in REMOVED_FUNCTIONS:
             instead, version = REMOVED_FUNCTIONS[node.name]
             out.append(

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from compiler import ast
 from compiler.check.suggest import closest
-from compiler.check.walk import iter_nodes
+from compiler.check.walk import nodes_of
 from compiler.diagnostics import Diagnostic, Note, make
 
 # Functions that name a route in one argument but that the function registry cannot
@@ -80,7 +80,7 @@ def unknown_route(kind: str, name: str, span: ast.Span, known: Iterable[str]) ->
 
 def _references(script: ast.Script) -> list[tuple[ast.RouteKind, str, ast.Span]]:
     refs: list[tuple[ast.RouteKind, str, ast.Span]] = []
-    for node in iter_nodes(script):
+    for node in nodes_of(script, ast.RouteCall, ast.Async, ast.Launch, ast.Call):
         if isinstance(node, ast.RouteCall) and isinstance(node.target, ast.RouteName):
             target = node.target
             if not (target.style == "string" and "$" in target.name):

@@ -14,7 +14,7 @@ from typing import Any
 
 from compiler import ast
 from compiler.check.functions import show_arg
-from compiler.check.walk import iter_nodes
+from compiler.check.walk import nodes_of
 from compiler.diagnostics import Diagnostic, make
 from compiler.records import record
 
@@ -37,7 +37,7 @@ class _Tree:
 def check(script: ast.Script) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     inner: set[int] = set()
-    nodes = list(iter_nodes(script))
+    nodes = nodes_of(script, ast.BinOp, ast.Logic)
     for node in nodes:
         if isinstance(node, ast.BinOp | ast.Logic):
             for child in (node.left, node.right):

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from compiler import ast
 from compiler.check.suggest import closest
-from compiler.check.walk import iter_nodes, string_pvars
+from compiler.check.walk import iter_nodes, nodes_of, string_pvars
 from compiler.diagnostics import Diagnostic, Note, make
 from compiler.registry_view import MODULES
 from runtime.core.pvspec import (
@@ -71,7 +71,7 @@ def check(script: ast.Script) -> list[Diagnostic]:
             continue
         seen.add(id(pv))
         out.extend(_check_pv(pv, unknown_modules))
-    for node in iter_nodes(script):
+    for node in nodes_of(script, ast.Assign, ast.ForEach):
         if isinstance(node, ast.Assign):
             out.extend(_check_write(node.target))
         elif isinstance(node, ast.ForEach) and node.var.name not in _ITERATORS:
@@ -88,7 +88,7 @@ def check(script: ast.Script) -> list[Diagnostic]:
 
 def _all_pvars(script: ast.Script) -> Iterator[ast.PVar]:
     """Variables in code, and in the strings that are always expanded as formats."""
-    for node in iter_nodes(script):
+    for node in nodes_of(script, ast.PVar, ast.Xlog, ast.RouteCall, ast.Launch):
         if isinstance(node, ast.PVar):
             yield node
         elif isinstance(node, ast.Xlog):
