@@ -48,9 +48,12 @@ def _normalise_params(params: str) -> str:
 
 
 def _take_pending_params(ctx: Ctx, extra: str | None) -> str:
-    pending = _state.get(ctx, _PENDING_PARAMS) or ""
-    _state.put(ctx, _PENDING_PARAMS, None)
-    return pending + _normalise_params(extra or "")
+    pending = _state.get(ctx, _PENDING_PARAMS)
+    if pending is not None:
+        _state.put(ctx, _PENDING_PARAMS, None)
+    if not extra:
+        return pending or ""  # the usual record_route(): nothing to add
+    return (pending or "") + _normalise_params(extra)
 
 
 @export(routes=REQ_FAIL_BR, module="rr")
