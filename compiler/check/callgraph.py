@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from compiler import ast
 from compiler.check.names import ROUTE_ARGS, route_key
-from compiler.check.walk import iter_nodes
+from compiler.check.walk import nodes_of
 from compiler.records import record
 
 # The context (pseudo-variable table's route-kind names) a top route block runs in.
@@ -129,7 +129,7 @@ def _build(script: ast.Script) -> RouteGraph:
         if id(r) not in defined:
             continue  # a duplicate: names.py reports it, and OpenSIPS never runs it
         edges: list[Edge] = []
-        for node in iter_nodes(r.body):
+        for node in nodes_of(r.body, ast.RouteCall, ast.Async, ast.Launch, ast.Call):
             if isinstance(node, ast.RouteCall) and isinstance(node.target, ast.RouteName):
                 target = graph.named(node.target.name)
                 if target is not None and "$" not in node.target.name:

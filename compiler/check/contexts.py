@@ -17,7 +17,7 @@ from typing import Any
 from compiler import ast
 from compiler.check import callgraph
 from compiler.check.callgraph import CONTEXT_ORDER, CONTEXT_TITLE
-from compiler.check.walk import iter_nodes, string_pvars
+from compiler.check.walk import iter_nodes, nodes_of, string_pvars
 from compiler.diagnostics import Diagnostic, Note, make
 from compiler.registry_view import REGISTRY, UNSUPPORTED, ParamKind
 from runtime.core.pvspec import MESSAGE_ROUTES, lookup_pv
@@ -109,7 +109,7 @@ _Use = tuple[Any, frozenset[str], str]
 
 def _uses(route: ast.RouteDef, *, variables: bool) -> Iterator[_Use]:
     """Each call and variable of the route body, with the contexts that allow it."""
-    for node in iter_nodes(route.body):
+    for node in nodes_of(route.body, ast.Call, ast.PVar, ast.Xlog, ast.Launch):
         if isinstance(node, ast.Call):
             kinds = _function_routes(node.name)
             if kinds is not None:

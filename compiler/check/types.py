@@ -14,7 +14,7 @@ from typing import Any
 from compiler import ast
 from compiler.check import callgraph
 from compiler.check.precedence import show
-from compiler.check.walk import iter_nodes
+from compiler.check.walk import nodes_of
 from compiler.diagnostics import Diagnostic, Severity, make
 from compiler.records import record
 from compiler.registry_view import REGISTRY, ParamKind
@@ -49,7 +49,7 @@ def check(script: ast.Script) -> list[Diagnostic]:
     for route in graph.routes.values():
         env = envs.get(id(route), {})
         cache: dict[int, Shape | None] = {}
-        for node in iter_nodes(route.body):
+        for node in nodes_of(route.body, ast.BinOp, ast.Compare, ast.Switch, ast.Call):
             if isinstance(node, ast.BinOp):
                 found = _check_binop(node, env, cache)
             elif isinstance(node, ast.Compare):
@@ -102,7 +102,7 @@ def assignments(route: ast.RouteDef) -> Env:
         if pv.name == "var" and isinstance(pv.inner, str):
             env[pv.inner] = env.get(pv.inner, frozenset()) | kinds
 
-    for node in iter_nodes(route.body):
+    for node in nodes_of(route.body, ast.Assign, ast.ForEach, ast.Call):
         if isinstance(node, ast.Assign):
             add(node.target, _assigned_kinds(node, {}))
         elif isinstance(node, ast.ForEach):

@@ -64,11 +64,12 @@ def iter_nodes(node: Any) -> Iterator[Any]:
     return iter(_walk(node))
 
 
-def nodes_of(script: ast.Script, *classes: type) -> list[Any]:
-    """The nodes of `script` of these classes, in `iter_nodes` order (AST classes have no
-    subclasses, so this is `isinstance` done at C speed over the kept walk)."""
+def nodes_of(node: Any, *classes: type) -> list[Any]:
+    """The nodes below `node` of these classes, in `iter_nodes` order (AST classes have no
+    subclasses, so this is `isinstance` done at C speed over the walk, kept for a script
+    and its route bodies)."""
     wanted = frozenset(classes)
-    return [node for node in iter_nodes(script) if type(node) in wanted]
+    return [found for found in iter_nodes(node) if type(found) in wanted]
 
 
 def _walk_script(script: ast.Script) -> tuple[list[Any], dict[int, list[Any]]]:
