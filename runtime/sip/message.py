@@ -45,7 +45,7 @@ of the fault; nothing else escapes this layer for bad input.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from runtime.sip.errors import SipParseError
 from runtime.sip.headers import (
@@ -70,6 +70,10 @@ if TYPE_CHECKING:
     from runtime.sip.response import HeaderItems
 
 _CRLF = b"\r\n"
+# Single octets as ints: `_CR in data` is a memchr, where `b"\r" in data` first tries the
+# argument as an int and formats (then drops) a TypeError on every call.
+_CR: Final = 13
+_COMMA: Final = 44
 _ENCODING = "utf-8"
 _ERRORS = "surrogateescape"  # octets that are not UTF-8 survive a decode/encode round trip
 _KEY_CACHE_LIMIT = 2048  # fuzzed or hostile traffic must not grow the name cache forever
@@ -214,7 +218,7 @@ class Message:
                 return None
             # _value_at inlined: several headers are read like this for every message
             value = line[line.find(b":") + 1 :]
-            if b"\r\n" in value:
+            if _CR in value:
                 value = value.replace(b"\r\n", b"")  # unfold: the continuation's SP/HT stays
             return value.decode(_ENCODING, _ERRORS).strip()
         positions = self._positions(key)
@@ -391,7 +395,7 @@ class Message:
             return None
         top = self.top_via
         i = keys.index("via")
-        if b"," not in self._lines[i]:  # one value: the whole line goes
+        if _COMMA not in self._lines[i]:  # one value: the whole line goes
             self._touch("via")
             self._delete(i)
             return top
@@ -426,7 +430,7 @@ class Message:
             return
         # in place when the new line lands where the old one was: another Via line follows
         # at once, or this is the only Via and the first header (prepend_via's position)
-        if b"," in self._lines[i]:
+        if _COMMA in self._lines[i]:
             in_place = False
         elif i + 1 < len(keys) and keys[i + 1] == "via":
             in_place = True
@@ -538,7 +542,7 @@ class Message:
     def _value_at(self, i: int) -> str:
         line = self._lines[i]
         value = line[line.find(b":") + 1 :]
-        if _CRLF in value:
+        if _CR in value:
             value = value.replace(_CRLF, b"")  # unfold: the continuation's SP/HT stays
         return value.decode(_ENCODING, _ERRORS).strip()
 
