@@ -17,7 +17,7 @@ from typing import Any
 from compiler import ast
 from compiler.check import callgraph
 from compiler.check.callgraph import CONTEXT_ORDER, CONTEXT_TITLE
-from compiler.check.walk import iter_nodes, nodes_of, string_pvars
+from compiler.check.walk import nodes_of, pvars_in, string_pvars
 from compiler.diagnostics import Diagnostic, Note, make
 from compiler.registry_view import REGISTRY, UNSUPPORTED, ParamKind
 from runtime.core.pvspec import MESSAGE_ROUTES, lookup_pv
@@ -151,7 +151,7 @@ def _argument_formats(call: ast.Call) -> Iterator[ast.PVar]:
         ):
             continue
         for pv in string_pvars(arg):
-            yield from (n for n in iter_nodes(pv) if isinstance(n, ast.PVar))
+            yield from pvars_in(pv)
 
 
 def _pvar_use(pv: ast.PVar) -> Iterator[tuple[Any, frozenset[str], str]]:

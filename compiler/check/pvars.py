@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from compiler import ast
 from compiler.check.suggest import closest
-from compiler.check.walk import iter_nodes, nodes_of, string_pvars
+from compiler.check.walk import nodes_of, pvars_in, string_pvars
 from compiler.diagnostics import Diagnostic, Note, make
 from compiler.registry_view import MODULES
 from runtime.core.pvspec import (
@@ -120,7 +120,7 @@ def _format_pvars(s: ast.StringLit) -> Iterator[ast.PVar]:
 
 def _nested(s: ast.StringLit) -> Iterator[ast.PVar]:
     for pv in string_pvars(s):
-        yield from (n for n in iter_nodes(pv) if isinstance(n, ast.PVar))
+        yield from pvars_in(pv)
 
 
 def _check_pv(pv: ast.PVar, unknown_modules: list[str]) -> list[Diagnostic]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from compiler import ast
 from compiler.check import callgraph
-from compiler.check.walk import iter_nodes, string_pvars
+from compiler.check.walk import pvars_in, string_pvars
 from compiler.diagnostics import Diagnostic, Note, make
 from compiler.registry_view import REGISTRY, ParamKind
 
@@ -293,14 +293,14 @@ class _Flow:
 
     def target_parts(self, target: ast.PVar, state: State) -> State:
         """Variables inside an assignment target (`$avp($var(n))`) are read."""
-        for node in iter_nodes(target):
+        for node in pvars_in(target):
             if node is not target and isinstance(node, ast.PVar):
                 self.read(node, state)
         return state
 
     def read(self, pv: ast.PVar, state: State) -> None:
-        for node in iter_nodes(pv):
-            if node is not pv and isinstance(node, ast.PVar):
+        for node in pvars_in(pv):
+            if node is not pv:
                 self.read(node, state)
         if not self.reporting:
             return

@@ -111,6 +111,14 @@ def _walk(node: Any) -> list[Any]:
     return out
 
 
+def pvars_in(pv: ast.PVar) -> list[ast.PVar]:
+    """`pv` and the variables inside it (`$avp($var(n))`), in `iter_nodes` order; most
+    variables (`$ru`, `$var(x)`) have none, and are not walked."""
+    if type(pv.inner) is not ast.PVar and type(pv.index) is not ast.PVar and not pv.transforms:
+        return [pv]
+    return [node for node in iter_nodes(pv) if type(node) is ast.PVar]
+
+
 def string_pvars(s: ast.StringLit) -> Iterator[ast.PVar]:
     """The variables a format string expands."""
     for part in s.parts or ():
