@@ -7,6 +7,7 @@ reported.
 
 from __future__ import annotations
 
+import gc
 import re
 from pathlib import Path
 
@@ -48,3 +49,14 @@ def test_check_case(case: Path) -> None:
 def test_cases_exist() -> None:
     assert len(CASES) >= 4
     assert all(expectations(c) for c in CASES)
+
+
+def test_analyze_gives_the_cycle_collector_back_as_it_found_it() -> None:
+    analyze("x.cfg", text="route { exit; }\n")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        analyze("x.cfg", text="route { exit; }\n")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
