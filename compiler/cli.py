@@ -16,6 +16,7 @@ error, 3 a server that cannot start.
 from __future__ import annotations
 
 import codecs
+import gc
 import os
 import re
 import sys
@@ -53,6 +54,20 @@ def run_check(
     files: Sequence[str], output_format: str, color: str, warnings_as_errors: bool, echo: Echo
 ) -> int:
     """`sipc check`: report the mistakes of `files` through `echo`; the exit status."""
+    # What a check makes (modules, the parser, trees) stays until it is done and has no
+    # cycles to collect: the cycle collector waits (see `compiler.driver.analyze`).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _check_files(files, output_format, color, warnings_as_errors, echo)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _check_files(
+    files: Sequence[str], output_format: str, color: str, warnings_as_errors: bool, echo: Echo
+) -> int:
     from compiler import registry_snapshot
 
     registry_snapshot.allow()  # this process only checks: no need to import the runtime
