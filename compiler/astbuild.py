@@ -255,14 +255,25 @@ class Builder:
     def __init__(self, smap: SourceMap) -> None:
         self.smap = smap
         self.diagnostics: list[Diagnostic] = []
+        # without includes, a flat line is a file line moved by a constant (SourceMap.span)
+        self.one_file: tuple[str, int] | None = None
+        if len(smap.segments) == 1:
+            seg = smap.segments[0]
+            self.one_file = (seg.file, seg.file_start - seg.flat_start)
 
     # -- helpers
     def _span(self, first: Token | None, last: Token | None) -> ast.Span:
         """The span from the start of `first` to the end of `last` (no tokens: NO_SPAN)."""
         if first is None or last is None:
             return ast.NO_SPAN
-        # the lexer's tokens always have their positions
-        return self.smap.span(first.line, first.column, last.end_line, last.end_column)  # type: ignore[arg-type]
+        start: Any = first  # the lexer's tokens always have their positions
+        end: Any = last
+        if self.one_file is not None:
+            file, shift = self.one_file
+            return ast.Span(
+                file, start.line + shift, start.column, end.end_line + shift, end.end_column
+            )
+        return self.smap.span(start.line, start.column, end.end_line, end.end_column)
 
     def _tspan(self, tok: Token) -> ast.Span:
         return self.smap.span(
