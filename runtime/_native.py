@@ -26,7 +26,7 @@ from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The modules on the per-message path. setup.py reads this list (by path, without
+# The modules on the per-message path (runtime and stdlib). setup.py reads this list (by path, without
 # importing the runtime package); keep it to modules mypyc compiles without change in
 # behaviour (no monkeypatching, no runtime annotations, no interpreted subclasses).
 NATIVE_MODULES: tuple[str, ...] = (
@@ -44,6 +44,35 @@ NATIVE_MODULES: tuple[str, ...] = (
     "runtime.transport.socketinfo",
     "runtime.transport.source",
     "runtime.transport.udp",
+    "runtime.sip.response",
+    "runtime.transaction.effects",
+    "runtime.transaction.machine",
+    "runtime.transaction.wheel",
+    "runtime.transaction.matching",
+    "runtime.transaction.table",
+    "runtime.transaction.wire",
+    "runtime.transaction.client",
+    "runtime.transaction.server",
+    "runtime.transaction.proxy",
+    "runtime.transaction.layer",
+    "runtime.core.rr",
+    "runtime.core.tmvars",
+    "runtime.core.stateful",
+    # the script functions of the per-message modules (stdlib/_registry.py reads their
+    # signatures from source when they are compiled)
+    "stdlib._msg",
+    "stdlib._sipedit",
+    "stdlib._state",
+    "stdlib._handles",
+    "stdlib.core",
+    "stdlib.maxfwd",
+    "stdlib.sl",
+    "stdlib.signaling",
+    "stdlib.sipmsgops",
+    "stdlib.rr",
+    "stdlib.tm",
+    "stdlib.registrar",
+    "stdlib.usrloc",
 )
 
 PURE_ENV = "SIPC_PURE_PYTHON"
