@@ -217,6 +217,10 @@ class ModparamError(ValueError):
 
 
 _configured: dict[tuple[str, str], int | str | list[int | str]] = {}
+# what modparam_int / modparam_str answered, per (module, name): the per-message functions
+# ask for their settings on every call; emptied by every change of _configured
+_ints: dict[tuple[str, str], int] = {}
+_strs: dict[tuple[str, str], str | None] = {}
 
 
 def set_modparam(module: str, name: str, value: int | str) -> None:
@@ -230,6 +234,8 @@ def set_modparam(module: str, name: str, value: int | str) -> None:
         value = int(value)
     elif spec.type is str and not isinstance(value, str):
         value = str(value)
+    _ints.clear()
+    _strs.clear()
     if spec.repeatable:
         values = _configured.setdefault((module, name), [])
         assert isinstance(values, list)
@@ -240,22 +246,33 @@ def set_modparam(module: str, name: str, value: int | str) -> None:
 
 def modparam_int(module: str, name: str) -> int:
     """The configured value of an integer modparam, else its OpenSIPS default."""
-    value = _configured.get((module, name))
-    if isinstance(value, int):
-        return value
-    spec = MODPARAMS[(module, name)]
-    return spec.default if isinstance(spec.default, int) else 0
+    key = (module, name)
+    known = _ints.get(key)
+    if known is not None:
+        return known
+    value = _configured.get(key)
+    if not isinstance(value, int):
+        default = MODPARAMS[key].default
+        value = default if isinstance(default, int) else 0
+    _ints[key] = value
+    return value
 
 
 def modparam_str(module: str, name: str) -> str | None:
     """The configured value of a string modparam, else its OpenSIPS default (None: unset)."""
-    value = _configured.get((module, name))
-    if isinstance(value, str):
-        return value
-    spec = MODPARAMS[(module, name)]
-    return spec.default if isinstance(spec.default, str) else None
+    key = (module, name)
+    if key in _strs:
+        return _strs[key]
+    value = _configured.get(key)
+    if not isinstance(value, str):
+        default = MODPARAMS[key].default
+        value = default if isinstance(default, str) else None
+    _strs[key] = value
+    return value
 
 
 def reset_modparams() -> None:
     """Forget every configured value (tests, and a script reload)."""
     _configured.clear()
+    _ints.clear()
+    _strs.clear()

@@ -12,7 +12,14 @@ import pytest
 import stdlib
 from runtime.api import Ctx, RouteKind
 from stdlib import _registry
-from stdlib._modules import MODPARAMS, ModparamError, modparam_int, set_modparam
+from stdlib._modules import (
+    MODPARAMS,
+    ModparamError,
+    modparam_int,
+    modparam_str,
+    reset_modparams,
+    set_modparam,
+)
 from stdlib._registry import (
     REGISTRY,
     NoExpandStr,
@@ -261,6 +268,13 @@ def test_modparams_validate_and_default() -> None:
     with pytest.raises(ModparamError, match="no parameter"):
         set_modparam("rr", "no_such_param", 1)
     assert stdlib.modparam_spec("sl", "enable_stats") is not None
+    # answers are remembered, and forgotten by any change
+    assert modparam_str("registrar", "received_param") == "received"
+    set_modparam("registrar", "received_param", "rcv")
+    assert modparam_str("registrar", "received_param") == "rcv"
+    reset_modparams()
+    assert modparam_str("registrar", "received_param") == "received"
+    assert modparam_int("rr", "append_fromtag") == 1
 
 
 def test_pv_handles_serve_as_out_and_var_parameters() -> None:
