@@ -10,8 +10,12 @@ transaction user come out as `TuEvent("response")`; the end as `TuEvent("termina
 
 INVITE (§17.1.1): Calling retransmits on Timer A (T1, doubling, unreliable transports
 only) until Timer B (64*T1, or fr_timeout) gives up with a timeout. A provisional moves
-to Proceeding, where nothing is retransmitted. A 2xx is passed up and ends the
-transaction at once: its ACK is end to end, the TU's business (§13.2.2.4). A 300-699
+to Proceeding, where nothing is retransmitted. A 2xx is passed up and moves to Accepted
+(RFC 6026 §7.2) for Timer M (64*T1, or the settings' `wt_timer`): every further 2xx
+(the callee's retransmissions, until it sees the ACK) is passed up too, for the TU to
+forward; its ACK is end to end, the TU's business (§13.2.2.4). A TU may end Accepted
+itself instead (`timer_m=False`, then `abandon()`): the proxy ends its branches with its
+server transaction's Timer L, one timer per call rather than two. A 300-699
 is passed up once, answered by the ACK this transaction builds (§17.1.1.3, same branch,
 hop by hop), and Completed absorbs its retransmissions, re-sending that ACK, for
 Timer D (32 s; 0 on reliable transports).
@@ -48,6 +52,7 @@ CALLING = State.CALLING
 TRYING = State.TRYING
 PROCEEDING = State.PROCEEDING
 COMPLETED = State.COMPLETED
+ACCEPTED = State.ACCEPTED
 TERMINATED = State.TERMINATED
 
 
@@ -87,9 +92,11 @@ class ClientTransaction(Machine):
         return self._request
 
     def release_wire(self) -> None:
-        """Forget the request's bytes once a final answered it (non-INVITE: nothing is
-        sent or derived from them any more); the transaction may linger for Timer K."""
-        if self.state is COMPLETED or self.state is TERMINATED:
+        """Forget the request's bytes once a final answered it and the TU derives nothing
+        from them any more (a non-INVITE; an INVITE in Accepted, which never sends
+        again): the transaction may linger for Timer K or M."""
+        state = self.state
+        if state is COMPLETED or state is ACCEPTED or state is TERMINATED:
             self.wire = b""
             self._request = None
 
@@ -119,23 +126,25 @@ class ClientTransaction(Machine):
 
 
 class ClientInviteTransaction(ClientTransaction):
-    """RFC 3261 figure 5."""
+    """RFC 3261 figure 5 with RFC 6026's Accepted state (its figure 5)."""
 
-    __slots__ = ("ack",)
+    __slots__ = ("ack", "timer_m")
 
     INITIAL = CALLING
-    TIMERS = ("A", "B", "D")
+    TIMERS = ("A", "B", "D")  # stopped on a transport error; M runs out in Accepted
     TRANSITIONS: ClassVar[Transitions] = {
         (CALLING, "timer A"): CALLING,
         (CALLING, "timer B"): TERMINATED,
         (CALLING, "1xx"): PROCEEDING,
-        (CALLING, "2xx"): TERMINATED,
+        (CALLING, "2xx"): ACCEPTED,
         (CALLING, "300-699"): COMPLETED,
         (CALLING, "transport error"): TERMINATED,
         (PROCEEDING, "1xx"): PROCEEDING,
-        (PROCEEDING, "2xx"): TERMINATED,
+        (PROCEEDING, "2xx"): ACCEPTED,
         (PROCEEDING, "300-699"): COMPLETED,
         (PROCEEDING, "transport error"): TERMINATED,
+        (ACCEPTED, "2xx"): ACCEPTED,
+        (ACCEPTED, "timer M"): TERMINATED,
         (COMPLETED, "300-699"): COMPLETED,
         (COMPLETED, "timer D"): TERMINATED,
         (COMPLETED, "transport error"): TERMINATED,
@@ -148,9 +157,11 @@ class ClientInviteTransaction(ClientTransaction):
         destination: Any,
         transport: str,
         settings: TimerSettings,
+        timer_m: bool = True,
     ) -> None:
         super().__init__(key, request, destination, transport, settings)
         self.ack: bytes | None = None
+        self.timer_m = timer_m  # False: Accepted lasts until the TU calls abandon()
 
     def start(self) -> list[Effect]:
         key = self.key  # one list literal: a branch is started on every relayed INVITE
@@ -178,7 +189,8 @@ class ClientInviteTransaction(ClientTransaction):
             out.append(StopTimer((key, "B")))
         out.append(TuEvent("response", key, response))
         if event == "2xx":
-            self._terminate(out)
+            if old_state is not ACCEPTED and self.timer_m:
+                out.append(StartTimer((key, "M"), self.settings.timer_m))
         elif event == "300-699":
             self.ack = make_ack(self.request, response).to_bytes()
             self._request = None  # only the bytes are needed from now on
@@ -201,7 +213,7 @@ class ClientInviteTransaction(ClientTransaction):
         elif name == "B":
             out.append(TuEvent("timeout", self.key))
             self._terminate(out, "A")
-        else:  # D
+        else:  # D, M
             self._terminate(out)
         return out
 
@@ -210,6 +222,18 @@ class ClientInviteTransaction(ClientTransaction):
             return []
         out: list[Effect] = [TuEvent("transport-error", self.key)]
         self._terminate(out, *self.TIMERS)
+        return out
+
+    def abandon(self) -> list[Effect]:
+        """End the transaction now: a pending one (the proxy's Timer C, §16.8), or one
+        Accepted whose Timer M its TU runs itself (`timer_m=False`)."""
+        if self.state is not ACCEPTED:
+            return super().abandon()
+        out: list[Effect] = []
+        if self.timer_m:
+            self._terminate(out, "M")
+        else:
+            self._terminate(out)
         return out
 
 
@@ -295,6 +319,8 @@ def new_client_transaction(
     destination: Any,
     transport: str,
     settings: TimerSettings,
+    timer_m: bool = True,
 ) -> ClientTransaction:
-    cls = ClientInviteTransaction if method == "INVITE" else ClientNonInviteTransaction
-    return cls(key, request, destination, transport, settings)
+    if method == "INVITE":
+        return ClientInviteTransaction(key, request, destination, transport, settings, timer_m)
+    return ClientNonInviteTransaction(key, request, destination, transport, settings)

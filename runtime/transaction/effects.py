@@ -58,7 +58,8 @@ class TuEvent:
     """A §17 machine telling its transaction user something (§17.1 / §17.2 "TU").
 
     kind: "response" (pass `response` up), "timeout", "transport-error", "ack"
-    (a server INVITE transaction absorbed the ACK of its non-2xx) or "terminated".
+    (a server INVITE transaction absorbed the ACK of its non-2xx, or saw one in
+    Accepted: the ACK of a 2xx, for the TU to pass on) or "terminated".
     """
 
     kind: str
@@ -123,6 +124,12 @@ class TimerSettings:
     `fr_inv_timeout` (tm's fr_inv_timeout) is the proxy's Timer C (§16.6 step 11): how
     long an INVITE branch may ring, restarted by each provisional above 100. RFC 3261
     wants more than 3 minutes; OpenSIPS defaults are fr_timeout 30, fr_inv_timeout 120.
+    `wt_timer` (tm's wt_timer) is how long an INVITE transaction stays Accepted after a
+    2xx (RFC 6026): Timer L upstream, Timer M downstream, 64*T1 (32 s) when None. A
+    proxy sets it shorter (OpenSIPS's default is 5 s): what it absorbs there are the
+    caller's INVITE retransmissions and the callee's 2xx retransmissions, which come
+    within a few T1 of the 2xx, and at 1,000 calls/s 32 s would keep 32,000
+    transactions alive where 5 s keeps 5,000.
     """
 
     t1: float = 0.5
@@ -132,6 +139,7 @@ class TimerSettings:
     fr_inv_timeout: float = 180.0
     auto_100_trying: bool = True  # tm's auto_100trying: 100 at once for an INVITE
     answer_unknown_cancel: bool = True  # 481 (as a UAS, §9.2); False: StrayCancel (§16.10)
+    wt_timer: float | None = None
 
     @property
     def timer_b(self) -> float:
@@ -148,6 +156,14 @@ class TimerSettings:
     @property
     def timer_j(self) -> float:
         return 64 * self.t1
+
+    @property
+    def timer_l(self) -> float:
+        return 64 * self.t1 if self.wt_timer is None else self.wt_timer
+
+    @property
+    def timer_m(self) -> float:  # a property of its own, not `timer_m = timer_l` (mypyc)
+        return 64 * self.t1 if self.wt_timer is None else self.wt_timer
 
     @property
     def timer_d(self) -> float:

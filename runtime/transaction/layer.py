@@ -9,9 +9,10 @@ t_newtran, t_reply, or before a route first suspends) and then drives it through
 `ProxyTransaction`'s own actions (`relay`, `reply`, `forward_best`, `cancel`).
 
 Requests (§17.2.3): one dict lookup by RFC 3261 key, or by RFC 2543 key plus a To-tag
-check. A match is a retransmission (absorbed; the last response is re-sent) or an ACK
-(absorbed by an INVITE transaction that sent a non-2xx; passed on as a `NewRequest`
-otherwise: the ACK of a 2xx is end to end). A CANCEL that is no retransmission looks
+check. A match is a retransmission (absorbed; the last response is re-sent, except
+after a 2xx: an INVITE transaction then stays Accepted for `wt_timer`, RFC 6026, and
+absorbs it silently) or an ACK (absorbed by an INVITE transaction that sent a non-2xx;
+passed on as a `NewRequest` otherwise: the ACK of a 2xx is end to end). A CANCEL that is no retransmission looks
 for the INVITE it cancels (§9.2/§16.10): found, that transaction answers it; not found,
 a stateless 481 (or a `StrayCancel` when `answer_unknown_cancel` is off). Anything else
 is a `NewRequest` for the main route, with no transaction yet: a stateless script pays

@@ -1,14 +1,16 @@
 """What the four RFC 3261 §17 machines share: states, the table lookup, timer effects.
 
 Each machine class carries `TRANSITIONS`, a dict (state, event) -> next state, the one
-place its state diagram lives (RFC 3261 figures 5 to 8). An event missing from the
+place its state diagram lives (RFC 3261 figures 5 to 8, the INVITE ones as RFC 6026
+corrects them with an Accepted state after a 2xx). An event missing from the
 table is ignored in that state: §17 says so for every late or duplicate input (a
 provisional after a final, a retransmission after Terminated, a stale timer). The
 methods compute the effects of a move; the table decides whether the move happens.
 
 Events are short strings: "1xx", "2xx", "300-699", "200-699" (responses), "request"
 (a retransmission), "ACK", "timer A" ... "timer K", "transport error"; the TU's own
-responses on a server transaction use the response class names.
+responses on a server transaction use the response class names; "timer L" and
+"timer M" are RFC 6026's.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class State(enum.Enum):
     TRYING = "Trying"
     PROCEEDING = "Proceeding"
     COMPLETED = "Completed"
+    ACCEPTED = "Accepted"  # RFC 6026: an INVITE transaction after a 2xx
     CONFIRMED = "Confirmed"
     TERMINATED = "Terminated"
 

@@ -15,7 +15,20 @@ final went upstream) and TERMINATED (every machine has ended; gone from the tabl
 A REPLIED transaction whose branches all have their final is settled: no hook can run
 for it any more, so `user_data` goes at once, and its request too once the owner said
 its request route has ended (`request_route_done`); what is left (bytes to re-send,
-timers) waits out Timer J or D, 32 s, as few objects for the garbage collector.
+timers) waits out Timer J or D, 32 s, or the Accepted state of an answered INVITE
+(below), as few objects for the garbage collector.
+
+Accepted (RFC 6026): an INVITE whose 2xx went upstream stays for Timer L,
+`settings.wt_timer` long (tm's wt_timer, 5 s by default in the runtime, not RFC 6026's
+32 s: see `TimerSettings`), and so do the branches that brought a 2xx: they end with
+Timer L, one timer for the context as OpenSIPS has one wait timer per transaction,
+instead of a Timer M each (a 2xx that comes after goes on statelessly, as a stray). Meanwhile a
+retransmitted INVITE is absorbed with no answer at all (§7.1: the 2xx is not ours to
+repeat), a CANCEL gets its 200 and changes nothing, the ACK of the 2xx goes to the
+owner's main route (`NewRequest`: end to end), and each further 2xx, a retransmission
+or another fork's, is forwarded upstream. When the timers have run out the transaction
+is gone, and an INVITE that comes after that is a new one. Only statuses and keys stay
+for it: the request and the branches' bytes go once it has settled.
 
 Responses on a branch (§16.7): the branch's onreply hook sees each one first and may
 drop a provisional. A provisional other than 100 is forwarded upstream while WAITING and
@@ -339,8 +352,9 @@ class ProxyTransaction:
         settings = self.settings
         for branch, wire in prepared:
             client = new_client_transaction(
-                branch.key, self.request.method, wire, branch.destination, branch.transport, settings
-            )
+                branch.key, self.request.method, wire, branch.destination, branch.transport,
+                settings, timer_m=False,  # Accepted branches end with Timer L upstream
+            )  # fmt: skip
             branch.client = client
             branch._request = None  # the wire bytes are the branch from now on
             self.branches.append(branch)
@@ -421,10 +435,13 @@ class ProxyTransaction:
         machine = self.cancel_server if request.method == "CANCEL" else self.server
         if machine is None:
             return []
-        if machine.terminated:
+        state = machine.state
+        if state is State.ACCEPTED or state is State.TERMINATED:
             if request.method == "ACK":  # the ACK of a 2xx: end to end, not ours
                 return [NewRequest(request, source, transport)]
-            return []  # a retransmission after our 2xx, while the branches live on
+            if self.owner_done:
+                self._release_request()  # no route runs now: outside every owner's step
+            return []  # a retransmission after our 2xx: absorbed, unanswered (RFC 6026)
         out: list[Effect] = []
         self._drive(machine.receive(request), out)
         self._maybe_end(out)
@@ -438,10 +455,16 @@ class ProxyTransaction:
         key: str,
         rfc2543_key: Rfc2543Key | None,
     ) -> list[Effect]:
-        """An upstream CANCEL for this INVITE (§16.10): 200 it, then cancel downstream."""
+        """An upstream CANCEL for this INVITE (§16.10): 200 it, then cancel downstream.
+
+        After the final, or for a second, different CANCEL, there is nothing to cancel:
+        the 200 goes statelessly and changes nothing. A retransmission of it finds the
+        INVITE again and gets the same answer, and no CANCEL transaction keeps an
+        answered INVITE (RFC 6026's Accepted: `wt_timer`) for Timer J, 32 s, more.
+        """
         out: list[Effect] = []
         ok = cancel.make_response(200, to_tag=self._to_tag())
-        if self.cancel_server is not None:  # a second, different CANCEL: answer and ignore
+        if self.cancel_server is not None or self.phase is Phase.REPLIED:
             out.append(Send(ok.to_bytes(), source, transport))
             return out
         machine = ServerNonInviteTransaction(key, cancel, source, transport, self.settings)
@@ -498,7 +521,7 @@ class ProxyTransaction:
         status = response.status
         if self.is_invite and 200 <= status < 300:
             return [StrayResponse(response, source)]
-        if self.is_invite and status >= 300:
+        if self.is_invite and status >= 300 and client.wire:  # not after its own 2xx
             ack = make_ack(client.request, response).to_bytes()
             return [Send(ack, branch.destination, branch.transport)]
         return []
@@ -508,6 +531,8 @@ class ProxyTransaction:
         out: list[Effect] = []
         if key == self.server.key:
             self._drive(self.server.timer_fired(name), out)
+            if name == "L":
+                self._end_accepted_branches(out)
         elif self.cancel_server is not None and key == self.cancel_server.key:
             self._drive(self.cancel_server.timer_fired(name), out)
         else:
@@ -598,6 +623,13 @@ class ProxyTransaction:
             out.append(StopTimer((branch.key, "C")))
         if status < 300:
             self._forward_2xx(response, out)
+            client = branch.client
+            if (
+                client is not None
+                and client.state is State.ACCEPTED
+                and self.server.state is not State.ACCEPTED
+            ):  # no Timer L to end it with (a 2xx after it, or after our non-2xx)
+                self._drive(client.abandon(), out)
             return
         if status >= 600:
             self.blocked = True
@@ -610,8 +642,21 @@ class ProxyTransaction:
             self._send_upstream(response, out)
             self._replied(response)
             self._cancel_pending(out)
-        elif self.is_invite:  # another fork answered: every 2xx goes up (§16.7 step 10)
-            out.append(Send(response.to_bytes(), self.source, self.transport))
+        elif self.is_invite:
+            # another fork answered, or the callee repeats its 2xx: every 2xx goes up
+            # (§16.7 step 10), through the server transaction while it is Accepted
+            if self.server.state is State.ACCEPTED:
+                self._send_upstream(response, out)
+            else:
+                out.append(Send(response.to_bytes(), self.source, self.transport))
+
+    def _end_accepted_branches(self, out: list[Effect]) -> None:
+        """Timer L: the answered INVITE is over upstream, and so are its Accepted
+        branches, which run no Timer M of their own (`relay`)."""
+        for branch in self.branches:
+            client = branch.client
+            if client is not None and client.state is State.ACCEPTED:
+                self._drive(client.abandon(), out)
 
     def _branch_ended(self, branch: ProxyBranch, response: Response, out: list[Effect]) -> None:
         branch.status = response.status
@@ -771,12 +816,15 @@ class ProxyTransaction:
         if self._request is not None and self._settled():
             self._request = None
             self.server.release_request()
-            if not self.is_invite:
-                # a non-INVITE branch with its final never sends its request again, nor
-                # derives anything from it (no ACK, no CANCEL; late answers are dropped)
-                for branch in self.branches:
-                    if branch.client is not None:
-                        branch.client.release_wire()
+            is_invite = self.is_invite
+            for branch in self.branches:
+                client = branch.client
+                # a non-INVITE branch with its final, or an INVITE one that brought a
+                # 2xx, never sends its request again, nor derives anything from it (no
+                # ACK, no CANCEL; late answers other than a 2xx are dropped); an INVITE
+                # one with a 300-699 keeps it, to ACK a late retransmission of it
+                if client is not None and (not is_invite or 200 <= branch.status < 300):
+                    client.release_wire()
 
     def _settled(self) -> bool:
         """Every branch has its final: no response will reach a hook any more."""

@@ -8,9 +8,15 @@ source to answer and its transport. It consumes retransmissions of that request
 `transport_error()`, and returns effects. It never passes a retransmission up: it
 absorbs it, re-sending the last response when there is one.
 
-INVITE (§17.2.1): Proceeding re-sends the last provisional on a retransmission. A 2xx
-from the TU is sent and ends the transaction (the TU, here the proxy core, sees to any
-later 2xx). A 300-699 moves to Completed, re-sent on each retransmission and on Timer G
+INVITE (§17.2.1 as RFC 6026 §7.1 corrects it): Proceeding re-sends the last provisional
+on a retransmission. A 2xx from the TU is sent and moves to Accepted for Timer L (64*T1,
+or the settings' `wt_timer`): there a retransmitted INVITE is absorbed without an answer
+(the 2xx is the TU's to retransmit, a proxy's to forward, never the transaction's), a
+further 2xx from the TU (another fork's, or the callee's retransmission) is sent, and
+an ACK (of a 2xx: end to end) goes to the TU. Without it, an INVITE retransmission
+crossing the 2xx would match nothing and start a second transaction. Only the status is
+kept of the 2xx, not its bytes: nothing is re-sent from Accepted. A 300-699 moves to
+Completed, re-sent on each retransmission and on Timer G
 (T1 doubling up to T2, unreliable transports only) until the hop-by-hop ACK arrives or
 Timer H (64*T1) gives up. The ACK moves to Confirmed, which absorbs further ACKs for
 Timer I (T4; 0 on reliable transports).
@@ -37,6 +43,7 @@ from runtime.transaction.machine import (
 TRYING = State.TRYING
 PROCEEDING = State.PROCEEDING
 COMPLETED = State.COMPLETED
+ACCEPTED = State.ACCEPTED
 CONFIRMED = State.CONFIRMED
 TERMINATED = State.TERMINATED
 
@@ -94,10 +101,13 @@ class ServerTransaction(Machine):
         raise NotImplementedError
 
     def transport_error(self) -> list[Effect]:
-        if self._move("transport error") is None:
+        new_state = self._move("transport error")
+        if new_state is None:
             return []
         out: list[Effect] = [TuEvent("transport-error", self.key)]
-        self._terminate(out, *self.TIMERS)
+        if new_state is TERMINATED:
+            self._terminate(out, *self.TIMERS)
+        # else Accepted: a 2xx could not go; INVITE retransmissions are still absorbed
         return out
 
     @property
@@ -108,18 +118,23 @@ class ServerTransaction(Machine):
 
 
 class ServerInviteTransaction(ServerTransaction):
-    """RFC 3261 figure 7."""
+    """RFC 3261 figure 7 with RFC 6026's Accepted state (its figure 7)."""
 
     __slots__ = ()
 
     INITIAL = PROCEEDING
-    TIMERS = ("G", "H", "I")
+    TIMERS = ("G", "H", "I")  # stopped on a transport error; L runs out in Accepted
     TRANSITIONS: ClassVar[Transitions] = {
         (PROCEEDING, "request"): PROCEEDING,
         (PROCEEDING, "1xx"): PROCEEDING,
-        (PROCEEDING, "2xx"): TERMINATED,
+        (PROCEEDING, "2xx"): ACCEPTED,
         (PROCEEDING, "300-699"): COMPLETED,
         (PROCEEDING, "transport error"): TERMINATED,
+        (ACCEPTED, "request"): ACCEPTED,
+        (ACCEPTED, "ACK"): ACCEPTED,
+        (ACCEPTED, "2xx"): ACCEPTED,
+        (ACCEPTED, "transport error"): ACCEPTED,
+        (ACCEPTED, "timer L"): TERMINATED,
         (COMPLETED, "request"): COMPLETED,
         (COMPLETED, "ACK"): CONFIRMED,
         (COMPLETED, "timer G"): COMPLETED,
@@ -138,8 +153,10 @@ class ServerInviteTransaction(ServerTransaction):
         out: list[Effect] = []
         old_state, self.state = self.state, new_state
         if event == "request":
-            if old_state is not CONFIRMED:
+            if old_state is not CONFIRMED and old_state is not ACCEPTED:
                 self._resend(out)
+        elif old_state is ACCEPTED:  # the ACK of a 2xx: end to end, the TU's
+            out.append(TuEvent("ack", self.key))
         elif old_state is COMPLETED:
             out.append(TuEvent("ack", self.key))
             if not self.reliable:
@@ -156,13 +173,17 @@ class ServerInviteTransaction(ServerTransaction):
         new_state = self._move(event)
         if new_state is None:
             return []
-        self.state = new_state
-        self.last_status = status
-        self.last_sent = outgoing
+        old_state, self.state = self.state, new_state
         out: list[Effect] = [Send(outgoing, self.destination, self.transport, self.key)]
         if event == "2xx":
-            self._terminate(out)
-        elif event == "300-699":
+            if old_state is PROCEEDING:
+                self.last_status = status
+                self.last_sent = None  # never re-sent by the transaction (RFC 6026 §7.1)
+                out.append(self._start("L", self.settings.timer_l))
+            return out
+        self.last_status = status
+        self.last_sent = outgoing
+        if event == "300-699":
             if not self.reliable:
                 out.append(self._start("G", self.interval))
             out.append(self._start("H", self.settings.timer_h))
@@ -180,7 +201,7 @@ class ServerInviteTransaction(ServerTransaction):
         elif name == "H":  # the ACK never came (§17.2.1)
             out.append(TuEvent("timeout", self.key))
             self._terminate(out, "G")
-        else:  # I
+        else:  # I, L
             self._terminate(out)
         return out
 

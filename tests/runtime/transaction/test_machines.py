@@ -31,6 +31,7 @@ DEST = ("udp", "10.0.0.9", 5060)
 
 CALLING, TRYING, PROCEEDING = State.CALLING, State.TRYING, State.PROCEEDING
 COMPLETED, CONFIRMED, TERMINATED = State.COMPLETED, State.CONFIRMED, State.TERMINATED
+ACCEPTED = State.ACCEPTED
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,13 @@ def fire(machine: Machine, event: str) -> list[Any]:
 def client_invite(state: State, transport: str = "udp") -> ClientInviteTransaction:
     machine = ClientInviteTransaction("k", request(), DEST, transport, S)
     machine.start()
-    path = {CALLING: [], PROCEEDING: ["1xx"], COMPLETED: ["300-699"], TERMINATED: ["2xx"]}
+    path = {
+        CALLING: [],
+        PROCEEDING: ["1xx"],
+        COMPLETED: ["300-699"],
+        ACCEPTED: ["2xx"],
+        TERMINATED: ["2xx", "timer M"],
+    }
     for event in path[state]:
         fire(machine, event)
     assert machine.state is state
@@ -91,7 +98,8 @@ def server_invite(state: State, transport: str = "udp") -> ServerInviteTransacti
         PROCEEDING: [],
         COMPLETED: ["300-699"],
         CONFIRMED: ["300-699", "ACK"],
-        TERMINATED: ["2xx"],
+        ACCEPTED: ["2xx"],
+        TERMINATED: ["2xx", "timer L"],
     }
     for event in path[state]:
         fire(machine, event)
@@ -124,8 +132,8 @@ CLIENT_INVITE_CASES = [
     Case(
         CALLING,
         "2xx",
-        TERMINATED,
-        (("stop", "A"), ("stop", "B"), ("tu", "response"), ("tu", "terminated")),
+        ACCEPTED,
+        (("stop", "A"), ("stop", "B"), ("tu", "response"), ("start", "M", 32.0)),
     ),
     Case(
         CALLING,
@@ -140,7 +148,7 @@ CLIENT_INVITE_CASES = [
         (("tu", "transport-error"), ("stop", "A"), ("stop", "B"), ("stop", "D"), ("tu", "terminated")),
     ),
     Case(PROCEEDING, "1xx", PROCEEDING, (("tu", "response"),)),
-    Case(PROCEEDING, "2xx", TERMINATED, (("tu", "response"), ("tu", "terminated"))),
+    Case(PROCEEDING, "2xx", ACCEPTED, (("tu", "response"), ("start", "M", 32.0))),
     Case(
         PROCEEDING,
         "300-699",
@@ -155,6 +163,9 @@ CLIENT_INVITE_CASES = [
     ),
     Case(COMPLETED, "300-699", COMPLETED, (("send", "ACK"),)),
     Case(COMPLETED, "timer D", TERMINATED, (("tu", "terminated"),)),
+    # RFC 6026 §8.4: every 2xx is passed up (the callee repeats it until its ACK)
+    Case(ACCEPTED, "2xx", ACCEPTED, (("tu", "response"),)),
+    Case(ACCEPTED, "timer M", TERMINATED, (("tu", "terminated"),)),
     Case(
         COMPLETED,
         TE,
@@ -202,7 +213,7 @@ CLIENT_NON_INVITE_CASES = [
 SERVER_INVITE_CASES = [
     Case(PROCEEDING, "request", PROCEEDING, (("send", 100),)),
     Case(PROCEEDING, "1xx", PROCEEDING, (("send", 180),)),
-    Case(PROCEEDING, "2xx", TERMINATED, (("send", 200), ("tu", "terminated"))),
+    Case(PROCEEDING, "2xx", ACCEPTED, (("send", 200), ("start", "L", 32.0))),
     Case(
         PROCEEDING, "300-699", COMPLETED, (("send", 486), ("start", "G", 0.5), ("start", "H", 32.0))
     ),
@@ -230,6 +241,12 @@ SERVER_INVITE_CASES = [
     Case(CONFIRMED, "ACK", CONFIRMED, ()),
     Case(CONFIRMED, "request", CONFIRMED, ()),
     Case(CONFIRMED, "timer I", TERMINATED, (("tu", "terminated"),)),
+    # RFC 6026 §7.1/§8.7: a retransmission is absorbed, not answered; the TU's 2xx go out
+    Case(ACCEPTED, "request", ACCEPTED, ()),
+    Case(ACCEPTED, "ACK", ACCEPTED, (("tu", "ack"),)),
+    Case(ACCEPTED, "2xx", ACCEPTED, (("send", 200),)),
+    Case(ACCEPTED, TE, ACCEPTED, (("tu", "transport-error"),)),
+    Case(ACCEPTED, "timer L", TERMINATED, (("tu", "terminated"),)),
 ]
 
 SERVER_NON_INVITE_CASES = [
@@ -259,8 +276,8 @@ MACHINES: list[tuple[str, Factory, type[Machine], list[Case], list[State], list[
         client_invite,
         ClientInviteTransaction,
         CLIENT_INVITE_CASES,
-        [CALLING, PROCEEDING, COMPLETED, TERMINATED],
-        ["1xx", "2xx", "300-699", "timer A", "timer B", "timer D", TE],
+        [CALLING, PROCEEDING, COMPLETED, ACCEPTED, TERMINATED],
+        ["1xx", "2xx", "300-699", "timer A", "timer B", "timer D", "timer M", TE],
     ),
     (
         "client non-INVITE",
@@ -275,8 +292,11 @@ MACHINES: list[tuple[str, Factory, type[Machine], list[Case], list[State], list[
         server_invite,
         ServerInviteTransaction,
         SERVER_INVITE_CASES,
-        [PROCEEDING, COMPLETED, CONFIRMED, TERMINATED],
-        ["request", "ACK", "1xx", "2xx", "300-699", "timer G", "timer H", "timer I", TE],
+        [PROCEEDING, COMPLETED, CONFIRMED, ACCEPTED, TERMINATED],
+        [
+            "request", "ACK", "1xx", "2xx", "300-699",
+            "timer G", "timer H", "timer I", "timer L", TE,
+        ],
     ),
     (
         "server non-INVITE",
@@ -366,6 +386,62 @@ def test_settings_drive_every_timer() -> None:
     effects = server.send_response(server.request.make_response(404, to_tag="x"))
     assert summary(effects)[1:] == [("start", "G", 0.1), ("start", "H", 6.4)]
     assert settings.timer_d == 32.0  # "at least 32 s" whatever T1 is
+    assert (settings.timer_l, settings.timer_m) == (6.4, 6.4)  # 64*T1 (RFC 6026)
+
+
+def test_wt_timer_is_how_long_accepted_lasts() -> None:
+    settings = TimerSettings(wt_timer=5.0)
+    server = ServerInviteTransaction("k", request(), DEST, "udp", settings)
+    effects = server.send_response(server.request.make_response(200, to_tag="t"))
+    assert summary(effects) == [("send", 200), ("start", "L", 5.0)]
+    client = ClientInviteTransaction("k", request(), DEST, "udp", settings)
+    client.start()
+    effects = client.receive(answer(client.request, 200))
+    assert ("start", "M", 5.0) in summary(effects)
+
+
+# ----------------------------------------------------------------- Accepted (RFC 6026)
+
+
+def test_accepted_server_keeps_no_bytes_to_resend() -> None:
+    machine = server_invite(ACCEPTED)
+    assert machine.last_sent is None and machine.last_status == 200 and machine.final_sent
+    assert summary(machine.receive(request())) == []  # absorbed, and never answered
+    # the TU's next 2xx (another fork's) is sent, and changes neither timer nor status
+    effects = machine.send_response(machine.request.make_response(200, to_tag="other"))
+    assert summary(effects) == [("send", 200)]
+
+
+def test_accepted_client_passes_every_2xx_up_and_abandon_stops_timer_m() -> None:
+    machine = client_invite(ACCEPTED)
+    for tag in ("callee-tag", "callee-tag", "fork-2"):
+        effects = machine.receive(answer(machine.request, 200, to_tag=tag))
+        [event] = effects
+        assert summary(effects) == [("tu", "response")]
+        assert event.response is not None and event.response.to is not None  # type: ignore[union-attr]
+        assert event.response.to.tag == tag  # type: ignore[union-attr]
+    assert machine.receive(answer(machine.request, 486)) == []  # no non-2xx after a 2xx
+    assert summary(machine.abandon()) == [("stop", "M"), ("tu", "terminated")]
+    assert machine.state is TERMINATED
+
+
+def test_a_tu_may_end_accepted_itself() -> None:
+    machine = ClientInviteTransaction("k", request(), DEST, "udp", S, timer_m=False)
+    machine.start()
+    effects = machine.receive(answer(machine.request, 200))
+    assert machine.state is ACCEPTED
+    assert summary(effects) == [("stop", "A"), ("stop", "B"), ("tu", "response")]  # no M
+    assert summary(machine.abandon()) == [("tu", "terminated")]
+    assert machine.state is TERMINATED
+
+
+def test_accepted_client_may_let_its_request_go() -> None:
+    machine = client_invite(ACCEPTED)
+    sent = machine.request
+    machine.release_wire()  # the proxy does so once its transaction has settled
+    assert machine.wire == b"" and machine._request is None
+    assert summary(machine.receive(answer(sent, 200))) == [("tu", "response")]
+    assert summary(machine.timer_fired("M")) == [("tu", "terminated")]
 
 
 # ----------------------------------------------------------------- reliable transports
@@ -399,6 +475,19 @@ def test_reliable_server_invite_has_no_timer_g_and_no_timer_i() -> None:
     effects = machine.receive(request("ACK", cseq_method="ACK"))
     assert machine.state is TERMINATED
     assert summary(effects) == [("tu", "ack"), ("stop", "H"), ("tu", "terminated")]
+
+
+def test_reliable_transports_stay_accepted_too() -> None:
+    # RFC 6026 has no zero-length Timer L or M: a reliable hop still sees the caller's
+    # retransmissions (from an element upstream on UDP) and other forks' 2xx
+    server = ServerInviteTransaction("k", request(), DEST, "tcp", S)
+    effects = server.send_response(server.request.make_response(200, to_tag="t"))
+    assert server.state is ACCEPTED and summary(effects) == [("send", 200), ("start", "L", 32.0)]
+    client = ClientInviteTransaction("k", request(), DEST, "tcp", S)
+    client.start()
+    effects = client.receive(answer(client.request, 200))
+    assert client.state is ACCEPTED
+    assert summary(effects) == [("stop", "B"), ("tu", "response"), ("start", "M", 32.0)]
 
 
 def test_reliable_server_non_invite_has_no_timer_j() -> None:

@@ -54,11 +54,17 @@ def _rejected(net: Harness, transaction: ProxyTransaction, i: int) -> None:
 def _answered(net: Harness, transaction: ProxyTransaction, i: int) -> None:
     client = transaction.branches[0].client
     assert client is not None
-    net.receive(answer(client.request, 200))
+    transaction.request_route_done()  # as in the runtime: t_relay's route has ended
+    net.receive(answer(client.request, 200))  # Accepted (RFC 6026) for wt_timer
+
+
+def _answered_and_gone(net: Harness, transaction: ProxyTransaction, i: int) -> None:
+    _answered(net, transaction, i)
+    net.advance(net.settings.timer_l)
 
 
 def _measure(then: Then) -> tuple[Harness, float, float]:
-    net = Harness()
+    net = Harness(TimerSettings(wt_timer=5.0))  # tm's wt_timer, as the runtime has it
     _calls(net, 5, then, first=COUNT)  # warm the caches (header names, interned strings)
     net.advance(300)  # the warm-up calls end
     gc.collect()
@@ -126,7 +132,12 @@ def test_objects_per_transaction() -> None:
     [confirmed] = set(net.layer.table.by_key.values())
     completed = owned_objects(confirmed)
     assert completed["Response"] == 0  # released once the final went upstream
-    print(f"\nringing: {dict(pending)}\nconfirmed: {dict(completed)}")
+    net = Harness()
+    _calls(net, 1, _answered)
+    [answered] = set(net.layer.table.by_key.values())
+    accepted = owned_objects(answered)
+    assert accepted["Request"] == accepted["Response"] == 0  # statuses and keys only
+    print(f"\nringing: {dict(pending)}\nconfirmed: {dict(completed)}\naccepted: {dict(accepted)}")
 
 
 def _live_transactions() -> int:
@@ -140,11 +151,16 @@ def test_memory_per_transaction() -> None:
     net, completed_bytes, completed_objects = _measure(_rejected)
     assert len(net.layer) == COUNT
     assert all(t.server.state.value == "Confirmed" for t in set(net.layer.table.by_key.values()))
-    net, gone_bytes, gone_objects = _measure(_answered)
+    net, accepted_bytes, accepted_objects = _measure(_answered)
+    assert len(net.layer) == COUNT
+    assert all(t.server.state.value == "Accepted" for t in set(net.layer.table.by_key.values()))
+    assert len(net.wheel) == COUNT  # Timer L each: the branches end with it (no Timer M)
+    net, gone_bytes, gone_objects = _measure(_answered_and_gone)
     assert len(net.layer) == 0 and len(net.layer.table.by_rfc2543) == 0
     print(
         f"\nper transaction: ringing {pending_bytes:.0f} B, {pending_objects:.1f} gc objects;"
         f" confirmed (486 + ACK) {completed_bytes:.0f} B, {completed_objects:.1f} gc objects;"
+        f" accepted (200, RFC 6026) {accepted_bytes:.0f} B, {accepted_objects:.1f} gc objects;"
         f" answered and gone {gone_bytes:.0f} B, {gone_objects:.1f} gc objects"
     )
 

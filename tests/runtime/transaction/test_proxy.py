@@ -49,6 +49,8 @@ def test_invite_relayed_answered_and_forgotten() -> None:
     assert ringing.top_via is not None and ringing.top_via.branch == "z9hG4bKupstream1"
     net.receive(answer(invite, 200))
     assert net.labels() == [(200, UP)]
+    assert net.take_delivered() == []  # Accepted (RFC 6026) for Timer L and M, 64*T1
+    net.advance(32)
     assert [type(d) for d in net.take_delivered()] == [Terminated]
     assert len(net.layer) == 0 and len(net.layer.table.by_key) == 0
     # what the wheel still holds belongs to nobody: firing it changes nothing
@@ -211,6 +213,7 @@ def test_2xx_retransmission_after_the_transaction_is_gone_is_stray() -> None:
     transaction = net.create(request())
     [invite] = net.relay(transaction, A)
     net.receive(answer(invite, 200))
+    net.advance(32)  # Timer L and M: the transaction is gone
     net.take_delivered()
     net.receive(answer(invite, 200))
     [stray] = net.take_delivered()
