@@ -4,8 +4,8 @@ The work is done by the runtime's `Stateful` (runtime/core/stateful.py), which t
 pipeline owns; these functions are the script's side of it. A context made without a
 pipeline (stdlib.testing) has no transactions: the functions then answer -1.
 
-The modparams (fr_timeout, fr_inv_timeout, T1_timer, T2_timer, auto_100trying,
-onreply_avp_mode) become the layer's `TimerSettings` the first time a script calls a
+The modparams (fr_timeout, fr_inv_timeout, T1_timer, T2_timer, wt_timer,
+auto_100trying, onreply_avp_mode) become the layer's `TimerSettings` the first time a script calls a
 tm function.
 """
 
@@ -57,6 +57,9 @@ def configure(stateful: Stateful) -> None:
                 modparam_int("tm", "fr_inv_timer") or modparam_int("tm", "fr_inv_timeout")
             ),
             auto_100_trying=modparam_int("tm", "auto_100trying") != 0,
+            # how long an answered INVITE absorbs retransmissions (RFC 6026's Timer L
+            # and M, shortened as OpenSIPS does: see TimerSettings)
+            wt_timer=float(modparam_int("tm", "wt_timer")),
         )
     )
     set_onreply_avp_mode(modparam_int("tm", "onreply_avp_mode") != 0)

@@ -63,10 +63,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sipc.tm")
 
-# OpenSIPS tm defaults: fr_timeout 30 s, fr_inv_timeout 120 s. A CANCEL that matches no
-# INVITE goes to the script (t_check_trans says -1), as in OpenSIPS.
+# OpenSIPS tm defaults: fr_timeout 30 s, fr_inv_timeout 120 s, wt_timer 5 s (how long
+# an answered INVITE stays Accepted to absorb retransmissions, instead of RFC 6026's
+# 32 s: see TimerSettings). A CANCEL that matches no INVITE goes to the script
+# (t_check_trans says -1), as in OpenSIPS.
 DEFAULT_TM_SETTINGS = TimerSettings(
-    fr_timeout=30.0, fr_inv_timeout=120.0, answer_unknown_cancel=False
+    fr_timeout=30.0, fr_inv_timeout=120.0, answer_unknown_cancel=False, wt_timer=5.0
 )
 TICK = 0.02  # seconds between two wheel ticks, and the wheel's resolution
 

@@ -55,14 +55,24 @@ def test_t_check_trans_answers_by_method() -> None:
 
 
 def test_the_ack_of_a_2xx_belongs_to_no_transaction() -> None:
-    # the INVITE transaction ends with its 2xx (RFC 3261 §17.2.1): the ACK is end to end
+    # the ACK of a 2xx is end to end (RFC 3261 §17): the INVITE transaction, Accepted
+    # for wt_timer after its 2xx (RFC 6026), does not absorb it; the script routes it
+    set_modparam("tm", "wt_timer", 5)
     h = Harness(RouteTable())
     ctx = request_ctx(h, invite())
     tm.t_newtran(ctx)
     assert tm.t_reply(ctx, 200, "OK") == 1
+    assert h.stateful.table.live == 1  # Accepted: absorbs INVITE retransmissions
+    again = request_ctx(h, invite())
+    h.take()
+    assert tm.t_check_trans(again) == 0 and h.take() == []  # absorbed, not answered
+    ack = request_ctx(h, invite("ACK", to_tag="x"))  # one reusing the INVITE's branch
+    assert tm.t_check_trans(ack) == -2 and tm.t_newtran(ack) == 1
+    e2e = request_ctx(h, invite("ACK", to_tag="x", branch="z9hG4bK-ack"))
+    assert tm.t_check_trans(e2e) == -1 and tm.t_newtran(e2e) == 1
+    h.advance(5.1)  # wt_timer: gone
     assert h.stateful.table.live == 0
-    ack = request_ctx(h, invite("ACK", to_tag="x"))
-    assert tm.t_check_trans(ack) == -1 and tm.t_newtran(ack) == 1
+    assert tm.t_check_trans(request_ctx(h, invite())) == -1  # a new INVITE now
 
 
 def test_t_reply_creates_the_transaction_and_stops_for_an_ack() -> None:

@@ -502,6 +502,46 @@ def test_the_ack_of_a_2xx_is_relayed_statelessly_by_t_relay() -> None:
     assert [m.method for m in acks] == ["ACK"]
 
 
+def test_an_invite_repeated_after_the_200_is_absorbed_until_wt_timer() -> None:
+    # RFC 6026: the INVITE crossing the 200 must not run the script and go downstream
+    # as a new transaction (SIPp's UAS aborts the call); the 200 repeated by the callee
+    # and the ACK still pass, a CANCEL changes nothing, and after wt_timer it is gone
+    runs: list[str] = []
+
+    def main(ctx: Ctx) -> int:
+        runs.append(ctx.method)
+        return relay(ctx)
+
+    set_modparam("tm", "wt_timer", 2)
+    h = Harness(RouteTable(main=main))
+    h.from_caller(invite())
+    (branch,) = h.requests_to(CALLEE)
+    ok = branch.make_response(200, to_tag="t")
+    h.from_callee(branch.make_response(180, to_tag="t"))
+    h.from_callee(ok)
+    assert statuses(h.take(), CALLER) == [180, 200]
+    for _ in range(2):
+        h.from_caller(invite())
+        assert h.take() == []  # nothing downstream, and no answer upstream
+    h.from_callee(ok)  # the callee has not seen the ACK yet: its 200 again
+    assert statuses(h.take(), CALLER) == [200]
+    h.from_caller(invite("CANCEL"))
+    sent = h.take()
+    assert statuses(sent, CALLER) == [200] and not [m for dest, m in sent if dest == CALLEE]
+    h.from_caller(invite("ACK", branch="z9hG4bK-ack", to_tag="t"))  # end to end
+    assert [m.method for m in h.requests_to(CALLEE)] == ["ACK"]
+    assert runs == ["INVITE", "ACK"]
+    h.advance(1.5)
+    assert h.stateful.table.live == 1
+    h.advance(1.0)  # wt_timer (2 s) is over
+    assert h.stateful.table.live == 0 and len(h.stateful.wheel) == 0
+    h.from_caller(invite())  # now a new transaction, as RFC 3261 has it
+    assert runs == ["INVITE", "ACK", "INVITE"]
+    (again,) = h.requests_to(CALLEE)
+    assert again.top_via is not None and branch.top_via is not None
+    assert again.top_via.branch != branch.top_via.branch
+
+
 # ---------------------------------------------------------------------- suspension
 
 
