@@ -816,6 +816,7 @@ class ProxyTransaction:
         if self._request is not None and self._settled():
             self._request = None
             self.server.release_request()
+            self._id_prefix = ""  # no branch is made after the final
             is_invite = self.is_invite
             for branch in self.branches:
                 client = branch.client
@@ -825,6 +826,9 @@ class ProxyTransaction:
                 # one with a 300-699 keeps it, to ACK a late retransmission of it
                 if client is not None and (not is_invite or 200 <= branch.status < 300):
                     client.release_wire()
+                    branch.branch_id = ""  # its key stays: it names the branch from now on
+                    # nothing goes to it any more (the owner's Hop, with its URI strings)
+                    branch.destination = client.destination = None
 
     def _settled(self) -> bool:
         """Every branch has its final: no response will reach a hook any more."""

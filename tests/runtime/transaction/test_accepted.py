@@ -178,7 +178,8 @@ def test_accepted_keeps_no_request_and_no_bytes() -> None:
     assert transaction._request is None and transaction.server._request is None
     assert transaction.server.last_sent is None  # nothing to re-send from Accepted
     assert client.wire == b"" and client._request is None
-    assert transaction.user_data is None
+    assert transaction.branches[0].destination is None and client.destination is None
+    assert transaction.user_data is None and transaction._id_prefix == ""
     owned = owned_objects(transaction)
     assert owned["Request"] == owned["Response"] == 0, owned
     assert owned["bytes"] <= 1, owned  # b"", the interpreter's one empty bytes
