@@ -5,10 +5,13 @@ with mypyc when a C compiler is at hand (setup.py; without one the install goes 
 Python). Each module gets an extension (`message.cpython-311-....so`) beside its `.py`,
 and the group shares one native library at the project root. Python's import system
 prefers an extension to the source, so after an edit of one of these files the old
-compiled code would still run. The finder installed by `install()` prevents that: when
-any listed module's source is newer than its extension, or the environment sets
-`SIPC_PURE_PYTHON=1`, every listed module is loaded from its source. It is all or none
-because compiled modules of one group call each other directly, past the module objects.
+compiled code would still run. The build therefore writes a manifest
+(`runtime/_native_manifest.json`): the SHA-256 of every source as mypyc read it. The
+finder installed by `install()` loads every listed module from its source when any
+source differs from the manifest (size and mtime first, the hash when those moved), when
+an extension or the manifest is missing, or when the environment sets
+`SIPC_PURE_PYTHON=1`. It is all or none because compiled modules of one group call each
+other directly, past the module objects.
 
 Nothing here changes behaviour: the compiled and the source modules are the same code,
 and the test suite runs against whichever is in use (`status()` says which).
@@ -16,8 +19,10 @@ and the test suite runs against whichever is in use (`status()` says which).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.machinery
 import importlib.util
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -76,6 +81,7 @@ NATIVE_MODULES: tuple[str, ...] = (
 )
 
 PURE_ENV = "SIPC_PURE_PYTHON"
+MANIFEST = "runtime/_native_manifest.json"
 
 
 def source_path(module: str, root: Path = ROOT) -> Path:
@@ -92,6 +98,30 @@ def extension_path(module: str, root: Path = ROOT) -> Path | None:
     return None
 
 
+def fingerprint(path: Path) -> dict[str, object]:
+    """What the manifest keeps of one source: size, mtime and SHA-256 of its bytes."""
+    data = path.read_bytes()
+    return {
+        "size": len(data),
+        "mtime_ns": path.stat().st_mtime_ns,
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+
+def write_manifest(
+    fingerprints: dict[str, dict[str, object]], root: Path = ROOT
+) -> None:
+    """Record the sources a build compiled (setup.py, after mypyc has read them)."""
+    (root / MANIFEST).write_text(json.dumps(fingerprints, indent=1, sort_keys=True) + "\n")
+
+
+def _unchanged(path: Path, recorded: dict[str, object]) -> bool:
+    stat = path.stat()
+    if stat.st_size == recorded.get("size") and stat.st_mtime_ns == recorded.get("mtime_ns"):
+        return True
+    return hashlib.sha256(path.read_bytes()).hexdigest() == recorded.get("sha256")
+
+
 def decide(
     modules: Sequence[str] = NATIVE_MODULES, root: Path = ROOT, pure: str | None = None
 ) -> tuple[bool, str]:
@@ -100,19 +130,20 @@ def decide(
         pure = os.environ.get(PURE_ENV, "")
     if pure not in ("", "0"):
         return False, f"{PURE_ENV} is set"
-    built = 0
-    for module in modules:
-        ext = extension_path(module, root)
-        if ext is None:
-            continue
-        built += 1
-        if source_path(module, root).stat().st_mtime > ext.stat().st_mtime:
-            return False, f"{module} changed since it was compiled (run `make native`)"
-    if built == 0:
+    built = [module for module in modules if extension_path(module, root) is not None]
+    if not built:
         return False, "not compiled (no C compiler at install time, or `make native` not run)"
-    if built < len(modules):
-        return False, f"only {built} of {len(modules)} modules compiled (run `make native`)"
-    return True, f"{built} modules compiled with mypyc"
+    if len(built) < len(modules):
+        return False, f"only {len(built)} of {len(modules)} modules compiled (run `make native`)"
+    try:
+        manifest = json.loads((root / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return False, f"no readable {MANIFEST} beside the compiled modules (run `make native`)"
+    for module in modules:
+        recorded = manifest.get(module)
+        if not isinstance(recorded, dict) or not _unchanged(source_path(module, root), recorded):
+            return False, f"{module} changed since it was compiled (run `make native`)"
+    return True, f"{len(built)} modules compiled with mypyc"
 
 
 _DECISION: tuple[bool, str] | None = None

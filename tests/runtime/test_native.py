@@ -16,18 +16,21 @@ MODULES = ("pkg.a", "pkg.b")
 SUFFIX = ".cpython-311-x86_64-linux-gnu.so"
 
 
-def _tree(tmp_path: Path, compiled: tuple[str, ...], stale: tuple[str, ...] = ()) -> Path:
+def _tree(
+    tmp_path: Path, compiled: tuple[str, ...], manifest: bool = True
+) -> Path:
+    """A fake tree: sources for MODULES, extensions for `compiled`, and a manifest."""
+    fingerprints = {}
     for name in MODULES:
-        source = tmp_path.joinpath(*name.split(".")).with_suffix(".py")
+        source = _native.source_path(name, tmp_path)
         source.parent.mkdir(parents=True, exist_ok=True)
-        source.write_text("x = 1\n")
-        os.utime(source, (1_000, 1_000))
+        source.write_text(f"x = {name!r}\n")
+        fingerprints[name] = _native.fingerprint(source)
         if name in compiled:
-            ext = source.with_name(source.stem + SUFFIX)
-            ext.write_bytes(b"")
-            os.utime(ext, (2_000, 2_000))
-        if name in stale:
-            os.utime(source, (3_000, 3_000))
+            source.with_name(source.stem + SUFFIX).write_bytes(b"")
+    if manifest:
+        (tmp_path / "runtime").mkdir(exist_ok=True)
+        _native.write_manifest(fingerprints, tmp_path)
     return tmp_path
 
 
@@ -36,16 +39,43 @@ def _known_suffix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("importlib.machinery.EXTENSION_SUFFIXES", [SUFFIX, ".so"])
 
 
-def test_every_module_compiled_and_fresh_runs_native(tmp_path: Path) -> None:
+def test_every_module_compiled_and_unchanged_runs_native(tmp_path: Path) -> None:
     native, why = _native.decide(MODULES, _tree(tmp_path, MODULES), pure="")
     assert native, why
     assert why == "2 modules compiled with mypyc"
 
 
-def test_one_edited_source_turns_the_whole_group_to_python(tmp_path: Path) -> None:
-    native, why = _native.decide(MODULES, _tree(tmp_path, MODULES, stale=("pkg.b",)), pure="")
+def test_an_edited_source_turns_the_whole_group_to_python(tmp_path: Path) -> None:
+    root = _tree(tmp_path, MODULES)
+    _native.source_path("pkg.b", root).write_text("x = 'edited'\n")
+    native, why = _native.decide(MODULES, root, pure="")
     assert not native
     assert "pkg.b changed since it was compiled" in why
+
+
+def test_a_touched_but_identical_source_still_runs_native(tmp_path: Path) -> None:
+    root = _tree(tmp_path, MODULES)
+    source = _native.source_path("pkg.a", root)
+    os.utime(source, ns=(1, 1))  # mtime moved: the hash decides
+    native, why = _native.decide(MODULES, root, pure="")
+    assert native, why
+
+
+def test_a_changed_source_with_an_older_mtime_is_still_caught(tmp_path: Path) -> None:
+    # what an mtime comparison misses: a checkout or a copy that keeps an old timestamp
+    root = _tree(tmp_path, MODULES)
+    source = _native.source_path("pkg.a", root)
+    source.write_text("x = 'another version'\n")
+    os.utime(source, ns=(1, 1))
+    native, why = _native.decide(MODULES, root, pure="")
+    assert not native
+    assert "pkg.a changed" in why
+
+
+def test_compiled_modules_without_a_manifest_are_not_trusted(tmp_path: Path) -> None:
+    native, why = _native.decide(MODULES, _tree(tmp_path, MODULES, manifest=False), pure="")
+    assert not native
+    assert "manifest" in why
 
 
 def test_a_partial_build_is_not_used(tmp_path: Path) -> None:
