@@ -179,10 +179,12 @@ MODPARAMS: dict[tuple[str, str], ModparamSpec] = _specs(
     ModparamSpec("tm", "T2_timer", int, 4000),
     ModparamSpec("tm", "auto_100trying", int, 1),
     ModparamSpec("tm", "onreply_avp_mode", int, 0),
-    # accepted so OpenSIPS scripts check clean; sipc's transactions do not use them
-    # (wait and delete timers are RFC 3261's Timer D/I/J/K here)
-    ModparamSpec("tm", "restart_fr_on_each_reply", int, 1),
+    # how long an answered INVITE stays Accepted (RFC 6026 Timer L and M) to absorb
+    # retransmissions: OpenSIPS's wait timer, not RFC 6026's 64*T1
     ModparamSpec("tm", "wt_timer", int, 5),
+    # accepted so OpenSIPS scripts check clean; sipc's transactions do not use them
+    # (the other wait and delete timers are RFC 3261's Timer D/I/J/K here)
+    ModparamSpec("tm", "restart_fr_on_each_reply", int, 1),
     ModparamSpec("tm", "delete_timer", int, 2),
     ModparamSpec("tm", "pass_provisional_replies", int, 0),
     ModparamSpec("tm", "disable_6xx_block", int, 0),
