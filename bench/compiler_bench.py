@@ -46,6 +46,7 @@ from compiler.check.walk import iter_nodes  # noqa: E402
 from compiler.codegen import generate  # noqa: E402
 from compiler.driver import analyze  # noqa: E402
 from compiler.emit import finish, format_source  # noqa: E402
+from compiler.registry_view import REGISTRY, ParamKind  # noqa: E402
 from tests.compiler.corpus import CORPUS, CorpusFile, scripts  # noqa: E402
 from tests.compiler.test_checks_corpus import implemented_scripts  # noqa: E402
 
@@ -124,6 +125,17 @@ def clean_3x_scripts() -> list[tuple[CorpusFile, str]]:
     return out
 
 
+def _route_arg_indexes(function: str) -> list[int]:
+    """Which arguments of `function` name a route: subscribe()'s and the like, and every
+    `RouteRef` parameter of a registered function (t_on_failure, t_on_branch...)."""
+    if function in ROUTE_ARGS:
+        return [ROUTE_ARGS[function][0]]
+    info = REGISTRY.get(function)
+    if info is None:
+        return []
+    return [i for i, param in enumerate(info.params) if param.kind is ParamKind.ROUTE_REF]
+
+
 def _renamed(name: str, suffix: str) -> str:
     return f"{'r' if name[:1].isdigit() else ''}{name}{suffix}"
 
@@ -145,11 +157,13 @@ def route_blocks(name: str, text: str, suffix: str) -> tuple[list[str], list[str
             quoted = node.style == "string"
             new = _renamed(node.name, suffix)
             rename(node.span, f'"{new}"' if quoted else new)
-        elif isinstance(node, ast.Call) and node.name in ROUTE_ARGS:
-            index = ROUTE_ARGS[node.name][0]
-            arg = node.args[index] if index < len(node.args) else None
-            if isinstance(arg, ast.StringLit) and "$" not in arg.value:
-                rename(arg.span, f'"{_renamed(arg.value, suffix)}"')
+        elif isinstance(node, ast.Call):
+            for index in _route_arg_indexes(node.name):
+                arg = node.args[index] if index < len(node.args) else None
+                if isinstance(arg, ast.StringLit) and "$" not in arg.value:
+                    rename(arg.span, f'"{_renamed(arg.value, suffix)}"')
+                elif isinstance(arg, ast.Number):  # t_on_branch(1): the route is now r1_...
+                    rename(arg.span, f'"{_renamed(str(arg.value), suffix)}"')
     for line, col, end_col, new in sorted(edits, reverse=True):
         row = lines[line - 1]
         lines[line - 1] = row[: col - 1] + new + row[end_col - 1 :]
