@@ -20,19 +20,18 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import importlib.util
 import pstats
 import socket
-import subprocess
 import sys
 import tempfile
 import time
 import timeit
 from pathlib import Path
-from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _anchors import ANCHORS, build_anchor  # noqa: E402  (bench/ is on sys.path)
 
 import runtime.sip.message as sip_message  # noqa: E402
 from runtime.core.pipeline import Pipeline  # noqa: E402
@@ -40,7 +39,7 @@ from runtime.core.script import RouteTable  # noqa: E402
 from runtime.transport.socketinfo import SocketInfo  # noqa: E402
 from runtime.transport.source import Source  # noqa: E402
 
-ANCHOR = Path("/work/shared/bench/anchors/opensips/stateless.cfg")
+ANCHOR = ANCHORS / "stateless.cfg"
 PROXY = SocketInfo("udp", "127.0.0.1", 15060, socket.AF_INET)
 UAC = ("127.0.0.1", 15080)
 UAS = ("127.0.0.1", 15070)
@@ -132,27 +131,6 @@ class CaptureSender:
         return True
 
 
-def compile_anchor(workdir: str) -> ModuleType:
-    """`sipc build` the anchor as run-proxy.sh renders it, and import the route module."""
-    text = ANCHOR.read_text()
-    for placeholder, value in (
-        ("@LISTEN_IP@", PROXY.ip),
-        ("@LISTEN_PORT@", str(PROXY.port)),
-        ("@CHILDREN@", "1"),
-        ("@MPATH@", "/nonexistent"),
-    ):
-        text = text.replace(placeholder, value)
-    cfg = Path(workdir) / "stateless.cfg"
-    cfg.write_text(text)
-    sipc = Path(sys.executable).with_name("sipc")
-    subprocess.run([str(sipc), "build", str(cfg), "-o", workdir], check=True, capture_output=True)
-    spec = importlib.util.spec_from_file_location("bench_stateless", Path(workdir) / "stateless.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def new_pipeline(routes: RouteTable) -> tuple[Pipeline, CaptureSender]:
     sender = CaptureSender()
     pipeline = Pipeline(routes)
@@ -208,7 +186,7 @@ def main() -> None:
     parser.add_argument("--show", action="store_true", help="print one call as the proxy sends it")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        module = compile_anchor(workdir)
+        module = build_anchor(ANCHOR, PROXY, workdir)
     routes: RouteTable = module.ROUTES
     calls = record_calls(routes, options.calls)
 

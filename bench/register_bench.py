@@ -15,30 +15,32 @@ per binding; `--profile` prints a cProfile of one pass. No assertion: a measurem
 from __future__ import annotations
 
 import argparse
-import cProfile
 import gc
-import importlib.util
-import pstats
 import socket
-import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
 from pathlib import Path
-from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _anchors import (  # noqa: E402  (bench/ is on sys.path)
+    ANCHORS,
+    add_profile_options,
+    build_anchor,
+    collect_like_the_server,
+    print_profile,
+)
+
 from runtime.core.pipeline import Pipeline  # noqa: E402
 from runtime.core.script import RouteTable  # noqa: E402
-from runtime.server import GC_THRESHOLD  # noqa: E402
 from runtime.transport.socketinfo import SocketInfo  # noqa: E402
 from runtime.transport.source import Source  # noqa: E402
 from runtime.usrloc import TABLES  # noqa: E402
 
-ANCHOR = Path("/work/shared/bench/anchors/opensips/registrar.cfg")
+ANCHOR = ANCHORS / "registrar.cfg"
 PROXY = SocketInfo("udp", "127.0.0.1", 16060, socket.AF_INET)
 UAC = ("127.0.0.1", 16080)
 
@@ -81,31 +83,6 @@ class CaptureSender:
         return True
 
 
-def compile_anchor(workdir: str, reuse: bool = False) -> ModuleType:
-    """`sipc build` registrar.cfg as run-proxy.sh renders it, and import the module
-    (`reuse`: the one built in `workdir` before, as it is)."""
-    text = ANCHOR.read_text()
-    for placeholder, value in (
-        ("@LISTEN_IP@", PROXY.ip),
-        ("@LISTEN_PORT@", str(PROXY.port)),
-        ("@CHILDREN@", "1"),
-        ("@MPATH@", "/nonexistent"),
-    ):
-        text = text.replace(placeholder, value)
-    cfg = Path(workdir) / "registrar.cfg"
-    cfg.write_text(text)
-    sipc = Path(sys.executable).with_name("sipc")
-    if not reuse or not (Path(workdir) / "registrar.py").exists():
-        subprocess.run(
-            [str(sipc), "build", str(cfg), "-o", workdir], check=True, capture_output=True
-        )
-    spec = importlib.util.spec_from_file_location("bench_registrar", Path(workdir) / "registrar.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def new_pipeline(routes: RouteTable) -> tuple[Pipeline, CaptureSender]:
     TABLES.close()  # an empty location table: every AOR is new again
     sender = CaptureSender()
@@ -114,32 +91,18 @@ def new_pipeline(routes: RouteTable) -> tuple[Pipeline, CaptureSender]:
     return pipeline, sender
 
 
-def collect_like_the_server() -> None:
-    """The server's collector settings (runtime/server.py): what is loaded is frozen out
-    of the scans, generation 0 is collected every GC_THRESHOLD allocations."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_THRESHOLD, 20, 20)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--registers", type=int, default=5000)
-    parser.add_argument("--profile", action="store_true")
-    parser.add_argument(
-        "--built", metavar="DIR", help="build the route module in DIR once, then reuse it"
-    )
-    parser.add_argument("--sort", default="tottime", help="cProfile order (tottime, cumtime)")
-    parser.add_argument("--lines", type=int, default=40, help="cProfile rows printed")
-    parser.add_argument("--profile-out", help="also write the cProfile data to this file")
+    add_profile_options(parser)
     parser.add_argument("--show", action="store_true", help="print one REGISTER and its 200")
     options = parser.parse_args()
     if options.built:
         Path(options.built).mkdir(parents=True, exist_ok=True)
-        module = compile_anchor(options.built, reuse=True)
+        module = build_anchor(ANCHOR, PROXY, options.built, reuse=True)
     else:
         with tempfile.TemporaryDirectory() as workdir:
-            module = compile_anchor(workdir)
+            module = build_anchor(ANCHOR, PROXY, workdir)
     routes: RouteTable = module.ROUTES
     messages = [register(n) for n in range(options.registers)]
     source = Source(PROXY, *UAC)
@@ -163,14 +126,7 @@ def main() -> None:
         return elapsed
 
     if options.profile:
-        profiler = cProfile.Profile()
-        profiler.enable()
-        one_pass()
-        profiler.disable()
-        stats = pstats.Stats(profiler)
-        if options.profile_out:
-            stats.dump_stats(options.profile_out)
-        stats.sort_stats(options.sort).print_stats(options.lines)
+        print_profile(options, one_pass)
         return
 
     best = min(one_pass() for _ in range(5))

@@ -28,14 +28,9 @@ No assertion: a measurement, not a test.
 from __future__ import annotations
 
 import argparse
-import cProfile
-import gc
-import importlib.util
 import os
-import pstats
 import random
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,16 +41,22 @@ from types import ModuleType
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _anchors import (  # noqa: E402  (bench/ is on sys.path)
+    ANCHORS,
+    add_profile_options,
+    build_anchor,
+    collect_like_the_server,
+    print_profile,
+)
+
 import runtime.transaction.wire as transaction_wire  # noqa: E402
 from runtime.core.pipeline import Pipeline  # noqa: E402
 from runtime.core.script import RouteTable  # noqa: E402
-from runtime.server import GC_THRESHOLD  # noqa: E402
 from runtime.transaction import TimerWheel  # noqa: E402
 from runtime.transport.socketinfo import SocketInfo  # noqa: E402
 from runtime.transport.source import Source  # noqa: E402
 from runtime.usrloc import TABLES  # noqa: E402
 
-ANCHORS = Path("/work/shared/bench/anchors/opensips")
 ANCHOR = ANCHORS / "stateful.cfg"
 # --lookup: registrar.cfg, the callee registered as bench1 (Contact = the UAS) and called
 # through the proxy, as sipp-load.sh's lookup mode does
@@ -173,29 +174,12 @@ def compile_anchor(workdir: str, stateless: bool = False, reuse: bool = False) -
     the baseline that tells the transaction machinery's share. `reuse`: a module built
     in `workdir` before is imported as it is (`--built DIR`).
     """
-    text = ANCHOR.read_text()
-    if stateless:
+
+    def without_tm(text: str) -> str:
         text = text.replace("if (t_check_trans()) t_relay();", "forward();")
-        text = text.replace("t_check_trans();", "").replace("t_relay()", "forward()")
-    for placeholder, value in (
-        ("@LISTEN_IP@", PROXY.ip),
-        ("@LISTEN_PORT@", str(PROXY.port)),
-        ("@CHILDREN@", "1"),
-        ("@MPATH@", "/nonexistent"),
-    ):
-        text = text.replace(placeholder, value)
-    cfg = Path(workdir) / "stateful.cfg"
-    cfg.write_text(text)
-    sipc = Path(sys.executable).with_name("sipc")
-    if not reuse or not (Path(workdir) / "stateful.py").exists():
-        subprocess.run(
-            [str(sipc), "build", str(cfg), "-o", workdir], check=True, capture_output=True
-        )
-    spec = importlib.util.spec_from_file_location("bench_stateful", Path(workdir) / "stateful.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+        return text.replace("t_check_trans();", "").replace("t_relay()", "forward()")
+
+    return build_anchor(ANCHOR, PROXY, workdir, edit=without_tm if stateless else None, reuse=reuse)
 
 
 def new_pipeline(routes: RouteTable) -> tuple[Pipeline, CaptureSender, FakeClock]:
@@ -282,24 +266,10 @@ def record_calls(routes: RouteTable, count: int) -> list[list[tuple[bytes, Sourc
     return calls
 
 
-def collect_like_the_server() -> None:
-    """The server's collector settings (runtime/server.py): what is loaded is frozen out
-    of the scans, generation 0 is collected every GC_THRESHOLD allocations."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_THRESHOLD, 20, 20)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--calls", type=int, default=3000)
-    parser.add_argument("--profile", action="store_true")
-    parser.add_argument(
-        "--built", metavar="DIR", help="build the route module in DIR once, then reuse it"
-    )
-    parser.add_argument("--sort", default="tottime", help="cProfile order (tottime, cumtime)")
-    parser.add_argument("--lines", type=int, default=40, help="cProfile rows printed")
-    parser.add_argument("--profile-out", help="also write the cProfile data to this file")
+    add_profile_options(parser)
     parser.add_argument("--show", action="store_true", help="print one call as the proxy sends it")
     parser.add_argument(
         "--stateless", action="store_true", help="baseline: forward() instead of t_relay()"
@@ -362,14 +332,7 @@ def main() -> None:
         return elapsed, per_kind, drain
 
     if options.profile:
-        profiler = cProfile.Profile()
-        profiler.enable()
-        one_pass()
-        profiler.disable()
-        stats = pstats.Stats(profiler)
-        if options.profile_out:
-            stats.dump_stats(options.profile_out)
-        stats.sort_stats(options.sort).print_stats(options.lines)
+        print_profile(options, one_pass)
         return
 
     clock_cost = min(timeit.repeat(time.process_time_ns, number=100_000, repeat=5)) / 100_000

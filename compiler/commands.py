@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -114,6 +115,22 @@ def _report(analysis_diags: list[Diagnostic], render_ctx: RenderContext, name: s
         click.echo(f"{name}: {summary(analysis_diags)}", err=True)
 
 
+def _compile_or_exit(file: str, out_dir: str) -> Path:
+    """Compile FILE, print its diagnostics, and write the module to `out_dir`; exit 1
+    (nothing written) when the script has errors."""
+    from compiler import build as builder
+
+    result = builder.compile_script(file)
+    _report(
+        result.diagnostics,
+        result.analysis.render_context(color=use_color("auto", sys.stderr)),
+        file,
+    )
+    if not result.ok:
+        sys.exit(EXIT_ERRORS)
+    return builder.write(result, out_dir, file)
+
+
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option(
@@ -130,15 +147,7 @@ def build(file: str, out_dir: str, with_mypy: bool) -> None:
     from compiler import build as builder
 
     try:
-        result = builder.compile_script(file)
-        _report(
-            result.diagnostics,
-            result.analysis.render_context(color=use_color("auto", sys.stderr)),
-            file,
-        )
-        if not result.ok:
-            sys.exit(EXIT_ERRORS)
-        target = builder.write(result, out_dir, file)
+        target = _compile_or_exit(file, out_dir)
         click.echo(f"wrote {target}", err=True)
         if with_mypy:
             ok, output = builder.run_mypy(target)
@@ -181,15 +190,7 @@ def run(file: str, listen: tuple[str, ...], stats_file: str | None, log_level: s
         if file.endswith(".py"):
             module = load_module(file)
         else:
-            result = builder.compile_script(file)
-            _report(
-                result.diagnostics,
-                result.analysis.render_context(color=use_color("auto", sys.stderr)),
-                file,
-            )
-            if not result.ok:
-                sys.exit(EXIT_ERRORS)
-            module = load_module(builder.write(result, builder.cache_dir(), file))
+            module = load_module(_compile_or_exit(file, builder.cache_dir()))
     except SystemExit:
         raise
     except Exception as exc:
