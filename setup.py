@@ -7,6 +7,7 @@ the install goes on and sipc runs as pure Python, the same code, slower.
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 import os
 import sys
@@ -30,14 +31,13 @@ def native_module() -> Any:
 
 def extensions() -> list[Any]:
     native = native_module()
-    # no compiled copy of an earlier build may outlive this one: if a compile fails below,
-    # the module runs from source instead of as old code
-    for name in native.NATIVE_MODULES:
-        old = native.extension_path(name, HERE)
-        if old is not None:
-            old.unlink()
-    for old in (HERE / "runtime").glob("_hot__mypyc.*"):
-        old.unlink()
+    # no compiled copy of an earlier build may outlive this one, listed now or not: if a
+    # compile fails below, the module runs from source instead of as old code
+    suffixes = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+    for package in ("runtime", "stdlib"):
+        for old in (HERE / package).rglob("*"):
+            if old.name.endswith(suffixes):
+                old.unlink()
     (HERE / native.MANIFEST).unlink(missing_ok=True)
     if os.environ.get(native.PURE_ENV, "") not in ("", "0"):
         return []
