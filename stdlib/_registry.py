@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import enum
+import functools
 import inspect
 import os
 import sys
@@ -203,17 +204,27 @@ def _compiled(func: Callable[..., Any]) -> bool:
     return not hasattr(func, "__code__")
 
 
-def _source_def(func: Callable[..., Any]) -> ast.FunctionDef | ast.AsyncFunctionDef:
-    """The `def` of a compiled module-level function, read from the `.py` beside it."""
+@functools.cache
+def _defs_of(module: str) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The module-level `def`s of a compiled module, read once from the `.py` beside it."""
     # the package's folder, not the module's __file__: mypyc points that at its shared library
-    package, _, name = func.__module__.rpartition(".")
+    package, _, name = module.rpartition(".")
     source = os.path.join(next(iter(sys.modules[package].__path__)), name + ".py")
     with open(source, encoding="utf-8") as handle:
         tree = ast.parse(handle.read(), source)
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == func.__name__:
-            return node
-    raise RegistryError(f"`{func.__qualname__}`: no `def` of it in {source}")
+    return {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+
+
+def _source_def(func: Callable[..., Any]) -> ast.FunctionDef | ast.AsyncFunctionDef:
+    """The `def` of a compiled module-level function, from its module's source."""
+    node = _defs_of(func.__module__).get(func.__name__)
+    if node is None:
+        raise RegistryError(f"`{func.__qualname__}`: no `def` of it in {func.__module__}'s source")
+    return node
 
 
 def _is_async(func: Callable[..., Any]) -> bool:
