@@ -3,8 +3,14 @@
 Every proxy runs the same anchors through ../shared/bench/run-proxy.sh (sipc runs the very
 OpenSIPS scripts), and SIPp drives the same load with ../shared/bench/sipp-load.sh, in one
 invocation, so the figures compare. Output: one markdown table of proxy CPU per call
-(µs, all of the proxy's processes) with the ratio to Kamailio measured in the same run and
-to OpenSIPS's figure from ../shared/bench/RESULTS.md on this kind of machine.
+(µs, all of the proxy's processes) with the ratios to Kamailio and OpenSIPS measured in the
+same run, and to OpenSIPS's figure from ../shared/bench/RESULTS.md on this kind of machine.
+The machine is shared and its speed drifts from day to day, so the same-run ratios are the
+figures to read.
+
+OpenSIPS runs when `opensips` is on PATH or OPENSIPS_BIN names it (OPENSIPS_MPATH: its
+modules folder). Nothing of OpenSIPS is in this repository: it is built outside the
+checkout, from its own sources, at the version RESULTS.md used (3.6.8).
 
     .venv/bin/python bench/run.py                          # all anchors, 1000 calls/s, 10 s
     .venv/bin/python bench/run.py --anchors stateless --rate 2000 --secs 5
@@ -214,20 +220,25 @@ def rss_growth(port: int) -> str:
 
 
 def table(results: list[Result], rate: int) -> str:
+    """One row per run, with ratios to the C proxies measured in this same run (when they
+    ran) and to OpenSIPS's figure in RESULTS.md (measured on a calmer day of this machine)."""
     out = [
         f"| anchor | load | proxy | calls ok / attempted | failed | achieved /s | proxy µs/call @{rate}/s "
-        "| × Kamailio (same run) | × OpenSIPS (RESULTS.md) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| × Kamailio (same run) | × OpenSIPS (same run) | × OpenSIPS (RESULTS.md) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    kam = {(r.anchor, r.mode): r.us_per_call for r in results if r.proxy == "kamailio"}
+    same_run = {(r.proxy, r.anchor, r.mode): r.us_per_call for r in results}
+
+    def ratio(r: Result, baseline: float | None) -> str:
+        return f"{r.us_per_call / baseline:.2f}" if baseline else "–"
+
     for r in results:
-        k = kam.get((r.anchor, r.mode))
-        o = OPENSIPS_US.get((r.anchor, r.mode))
-        vs_kam = f"{r.us_per_call / k:.2f}" if k and r.proxy != "kamailio" else "–"
-        vs_os = f"{r.us_per_call / o:.2f}" if o else "–"
+        kam = same_run.get(("kamailio", r.anchor, r.mode)) if r.proxy != "kamailio" else None
+        ops = same_run.get(("opensips", r.anchor, r.mode)) if r.proxy != "opensips" else None
         out.append(
             f"| {r.anchor} | {r.mode} | {r.proxy} | {r.successful} / {r.attempted} | {r.failed} "
-            f"| {r.achieved:.0f} | {r.us_per_call:.0f} | {vs_kam} | {vs_os} |"
+            f"| {r.achieved:.0f} | {r.us_per_call:.0f} | {ratio(r, kam)} | {ratio(r, ops)} "
+            f"| {ratio(r, OPENSIPS_US.get((r.anchor, r.mode)))} |"
         )
     return "\n".join(out)
 
