@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from operator import attrgetter
 from typing import Any
@@ -46,19 +47,42 @@ def _children_of(cls: type) -> Callable[[Any], tuple[Any, ...]] | None:
 
 # The passes each walk the whole script, and several walk each route's body; the walk of
 # the last script is kept, with the part of it that is each route's body, so it is done
-# once per `analyze()` instead of once per pass (the tree is immutable).
-_last_script: tuple[ast.Script, list[Any], dict[int, list[Any]]] | None = None
+# once per `analyze()` instead of once per pass (the tree is immutable). With it, where
+# each node class is in the walk, so that `nodes_of` picks its nodes out without looking
+# at the others.
+_last_script: _Walked | None = None
+
+
+class _Walked:
+    __slots__ = ("bodies", "nodes", "ranges", "script", "where")
+
+    def __init__(self, script: ast.Script) -> None:
+        self.script = script
+        self.nodes, self.bodies, self.ranges = _walk_script(script)
+        where: dict[type, list[int]] = {}
+        for index, node in enumerate(self.nodes):
+            cls = type(node)
+            if cls in where:
+                where[cls].append(index)
+            else:
+                where[cls] = [index]
+        # node class -> its positions in `nodes`, in order
+        self.where = where
+
+
+def _walked(script: ast.Script) -> _Walked:
+    global _last_script
+    if _last_script is None or _last_script.script is not script:
+        _last_script = _Walked(script)
+    return _last_script
 
 
 def iter_nodes(node: Any) -> Iterator[Any]:
     """Every node reachable from `node`, parents before children."""
-    global _last_script
     if type(node) is ast.Script:
-        if _last_script is None or _last_script[0] is not node:
-            _last_script = (node, *_walk_script(node))
-        return iter(_last_script[1])
+        return iter(_walked(node).nodes)
     if _last_script is not None and type(node) is ast.Block:
-        body = _last_script[2].get(id(node))
+        body = _last_script.bodies.get(id(node))
         if body is not None:
             return iter(body)
     return iter(_walk(node))
@@ -67,15 +91,41 @@ def iter_nodes(node: Any) -> Iterator[Any]:
 def nodes_of(node: Any, *classes: type) -> list[Any]:
     """The nodes below `node` of these classes, in `iter_nodes` order (AST classes have no
     subclasses, so this is `isinstance` done at C speed over the walk, kept for a script
-    and its route bodies)."""
-    wanted = frozenset(classes)
-    return [found for found in iter_nodes(node) if type(found) in wanted]
+    and its route bodies, where the kept positions of each class are picked out)."""
+    walked: _Walked | None = None
+    if type(node) is ast.Script:
+        walked = _walked(node)
+        lo, hi = 0, len(walked.nodes)
+    elif _last_script is not None and type(node) is ast.Block:
+        extent = _last_script.ranges.get(id(node))
+        if extent is not None:
+            walked = _last_script
+            lo, hi = extent
+    if walked is None:
+        wanted = frozenset(classes)
+        return [found for found in _walk(node) if type(found) in wanted]
+    nodes, where = walked.nodes, walked.where
+    positions: list[int] = []
+    for cls in classes:
+        at = where.get(cls)
+        if at is None:
+            continue
+        if lo or hi < len(nodes):
+            at = at[bisect_left(at, lo) : bisect_left(at, hi)]
+        positions = at if not positions else [*positions, *at]
+    if len(classes) > 1:
+        positions = sorted(positions)
+    return [nodes[i] for i in positions]
 
 
-def _walk_script(script: ast.Script) -> tuple[list[Any], dict[int, list[Any]]]:
-    """`_walk(script)` as a list, and the slice of it that is each route body (by id)."""
+def _walk_script(
+    script: ast.Script,
+) -> tuple[list[Any], dict[int, list[Any]], dict[int, tuple[int, int]]]:
+    """`_walk(script)` as a list; the slice of it that is each route body (by id), and
+    where that slice is."""
     nodes: list[Any] = [script]
     bodies: dict[int, list[Any]] = {}
+    ranges: dict[int, tuple[int, int]] = {}
     for item in script.items:
         if type(item) is not ast.RouteDef:
             nodes += _walk(item)
@@ -86,8 +136,9 @@ def _walk_script(script: ast.Script) -> tuple[list[Any], dict[int, list[Any]]]:
             below = _walk(child)
             if child is item.body:
                 bodies[id(child)] = below
+                ranges[id(child)] = (len(nodes), len(nodes) + len(below))
             nodes += below
-    return nodes, bodies
+    return nodes, bodies, ranges
 
 
 def _walk(node: Any) -> list[Any]:
