@@ -125,11 +125,14 @@ class TimerSettings:
     long an INVITE branch may ring, restarted by each provisional above 100. RFC 3261
     wants more than 3 minutes; OpenSIPS defaults are fr_timeout 30, fr_inv_timeout 120.
     `wt_timer` (tm's wt_timer) is how long an INVITE transaction stays Accepted after a
-    2xx (RFC 6026): Timer L upstream, Timer M downstream, 64*T1 (32 s) when None. A
-    proxy sets it shorter (OpenSIPS's default is 5 s): what it absorbs there are the
-    caller's INVITE retransmissions and the callee's 2xx retransmissions, which come
-    within a few T1 of the 2xx, and at 1,000 calls/s 32 s would keep 32,000
-    transactions alive where 5 s keeps 5,000.
+    2xx (RFC 6026): Timer L upstream, Timer M downstream, and how long a non-INVITE
+    server transaction stays Completed (Timer J); 64*T1 (32 s) when None. A proxy sets
+    it shorter, as OpenSIPS does for every transaction (its default is 5 s): what it
+    absorbs there are retransmissions of a request or of a 2xx, which come within a few
+    T1 of the answer (a client whose answer was lost retransmits at most until its own
+    Timer F), and at 1,000 calls/s 32 s would keep 32,000 BYE transactions alive where
+    5 s keeps 5,000. A request that arrives after the transaction is gone is routed anew,
+    as in OpenSIPS.
     """
 
     t1: float = 0.5
@@ -154,8 +157,8 @@ class TimerSettings:
         return 64 * self.t1
 
     @property
-    def timer_j(self) -> float:
-        return 64 * self.t1
+    def timer_j(self) -> float:  # wt_timer too: OpenSIPS keeps no transaction longer
+        return 64 * self.t1 if self.wt_timer is None else self.wt_timer
 
     @property
     def timer_l(self) -> float:

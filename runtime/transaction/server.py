@@ -23,7 +23,8 @@ Timer I (T4; 0 on reliable transports).
 
 Non-INVITE (§17.2.2): Trying absorbs retransmissions silently (nothing to re-send yet);
 a provisional moves to Proceeding; a final to Completed, which re-sends it on each
-retransmission until Timer J (64*T1; 0 on reliable transports).
+retransmission until Timer J (64*T1, or the settings' `wt_timer` as in OpenSIPS; 0 on
+reliable transports).
 """
 
 from __future__ import annotations

@@ -400,6 +400,14 @@ def test_wt_timer_is_how_long_accepted_lasts() -> None:
     assert ("start", "M", 5.0) in summary(effects)
 
 
+def test_wt_timer_is_how_long_a_completed_non_invite_server_lasts() -> None:
+    # OpenSIPS keeps every finished transaction for wt_timer, not RFC 3261's 64*T1 Timer J
+    for settings, timer_j in ((TimerSettings(wt_timer=5.0), 5.0), (TimerSettings(), 32.0)):
+        machine = ServerNonInviteTransaction("k", request("BYE"), DEST, "udp", settings)
+        effects = machine.send_response(machine.request.make_response(200, to_tag="t"))
+        assert summary(effects) == [("send", 200), ("start", "J", timer_j)]
+
+
 # ----------------------------------------------------------------- Accepted (RFC 6026)
 
 
