@@ -18,6 +18,7 @@ its last token's end, so it is the span Lark's `meta` gave the same rule.
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any, Literal
 
 from lark import Token
@@ -94,14 +95,20 @@ def _last_token(children: list[Any], kinds: tuple[int, ...]) -> Token | None:
     return None
 
 
-def _same(children: list[Any]) -> Any:
-    return children[0]
+# `?a: b`: b's value and extent, as they are (a C function: the commonest reduction)
+_same: Callback = itemgetter(0)
+# Builder methods that return their one child as it is: a rule of one child reduced by one
+# of these is `_same` too.
+_HANDS_UP = frozenset({"arg_string", "block_or_stmt", "case_label", "modparam_number"})
 
 
 def _callback(plan: _Plan, action: Callable[..., Any] | None) -> Callback:
-    _name, kinds, include, nones_after, _helper, passthrough = plan
-    if passthrough is not None and kinds == (_VALUE,):
-        return _same  # `?a: b`: b's value and extent, as they are
+    name, kinds, include, nones_after, _helper, passthrough = plan
+    if kinds == (_VALUE,) and (
+        passthrough is not None
+        or (name in _HANDS_UP and include == ((0, _VALUE, 0),) and not nones_after)
+    ):
+        return _same
     if not kinds:
 
         def empty(children: list[Any]) -> Any:
@@ -276,6 +283,10 @@ class Builder:
         return self.smap.span(start.line, start.column, end.end_line, end.end_column)
 
     def _tspan(self, tok: Token) -> ast.Span:
+        if self.one_file is not None:  # the lexer's tokens always have their positions
+            file, shift = self.one_file
+            at: Any = tok
+            return ast.Span(file, at.line + shift, at.column, at.end_line + shift, at.end_column)
         return self.smap.span(
             tok.line or 1, tok.column or 1, tok.end_line or 1, tok.end_column or 1
         )
