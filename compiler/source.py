@@ -56,7 +56,7 @@ class Scanned:
 
 
 # The characters `scan` acts on; it jumps over everything else.
-_SCAN_MARKS = re.compile(r"[\n\"'$#/`\\]")
+_SCAN_MARKS = re.compile(r"[\"'$#/`\\]")
 _NOT_NEWLINE = re.compile(r"[^\n]")
 _DQ_BODY = re.compile(r'(?:[^"\\]|\\.)*', re.S)  # after a `"`: up to the closing one
 
@@ -69,12 +69,17 @@ def scan(text: str) -> Scanned:
     problems: list[ScanProblem] = []
     n = len(text)
     i = 0
-    # Lines are counted at the newlines the scan stops at, as before it jumped: not the
-    # newlines inside strings and variables (so a comment after a multi-line string is
-    # placed by the line of the string's start, as `sipc fmt` has always read it).
+    # Lines are counted by the newlines outside strings and variables (so a comment after a
+    # multi-line string is placed by the line of the string's start, as `sipc fmt` has
+    # always read it). They are counted when a comment needs its line: `line` and
+    # `line_start` hold for the text before `counted`, and the newlines after it are all
+    # outside strings and variables (a string or variable with a newline moves `counted`
+    # past itself).
     line = 1
     line_start = 0
+    counted = 0
     search = _SCAN_MARKS.search
+    count, find, rfind = text.count, text.find, text.rfind
 
     def blank(a: int, b: int) -> None:
         nonlocal done
@@ -89,20 +94,31 @@ def scan(text: str) -> Scanned:
             break
         i = m.start()
         c = text[i]
-        if c == "\n":
-            line += 1
-            line_start = i + 1
-            i += 1
-        elif c == '"':
-            i = _skip_dq(text, i)
-        elif c == "'":
-            j = text.find("'", i + 1)
-            i = n if j < 0 else j + 1
-        elif c == "$":
-            end = pv_extent(text, i)
-            i = i + 1 if end is None else end
-        elif c == "#" or (c == "/" and text.startswith("//", i)):
-            j = text.find("\n", i)
+        if c == '"' or c == "'" or c == "$":
+            if c == '"':
+                end = _skip_dq(text, i)
+            elif c == "'":
+                j = find("'", i + 1)
+                end = n if j < 0 else j + 1
+            else:
+                extent = pv_extent(text, i)
+                end = i + 1 if extent is None else extent
+            if find("\n", i, end) >= 0:  # a newline inside: not counted
+                newlines = count("\n", counted, i)
+                if newlines:
+                    line += newlines
+                    line_start = rfind("\n", counted, i) + 1
+                counted = end
+            i = end
+            continue
+        if c == "#" or c == "/":
+            newlines = count("\n", counted, i)
+            if newlines:
+                line += newlines
+                line_start = rfind("\n", counted, i) + 1
+            counted = i
+        if c == "#" or (c == "/" and text.startswith("//", i)):
+            j = find("\n", i)
             j = n if j < 0 else j
             own = text[line_start:i].strip() == ""
             comments.append(
@@ -149,7 +165,7 @@ def scan(text: str) -> Scanned:
             if body.count("\n"):
                 line = end_line
                 line_start = i + body.rfind("\n") + 1
-            i = j
+            counted = i = j
         elif c == "`":
             # OpenSIPS's lexer has no rule for it and skips it (flex echoes it); say so.
             problems.append(
