@@ -17,6 +17,7 @@ its last token's end, so it is the span Lark's `meta` gave the same rule.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from operator import itemgetter
 from typing import Any, Literal
@@ -691,6 +692,20 @@ def _number_value(text: str) -> int:
 
 
 _DQ_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "a": "\a", '"': '"', "\\": "\\"}
+# A backslash and what it escapes: `\x` and one or two hex digits, two or three octal
+# digits, or any one character (a backslash at the very end escapes nothing and stays).
+_ESCAPE = re.compile(r"\\(?:x([0-9a-fA-F]{1,2})|([0-7]{2,3})|(.))", re.S)
+
+
+def _unescape(m: re.Match[str]) -> str:
+    hex_digits, octal_digits, other = m.groups()
+    if hex_digits is not None:
+        return chr(int(hex_digits, 16))
+    if octal_digits is not None:
+        return chr(int(octal_digits, 8) & 0xFF)
+    if other in _DQ_ESCAPES:
+        return _DQ_ESCAPES[other]
+    return "" if other == "\n" else "\\" + other
 
 
 def unescape_string(raw: str) -> str:
@@ -700,33 +715,4 @@ def unescape_string(raw: str) -> str:
     body = raw[1:-1]
     if "\\" not in body:
         return body
-    out: list[str] = []
-    i, n = 0, len(body)
-    while i < n:
-        c = body[i]
-        if c != "\\" or i + 1 >= n:
-            out.append(c)
-            i += 1
-            continue
-        nxt = body[i + 1]
-        if nxt in _DQ_ESCAPES:
-            out.append(_DQ_ESCAPES[nxt])
-            i += 2
-        elif nxt == "\n":
-            i += 2
-        elif nxt == "x" and i + 2 < n and body[i + 2] in "0123456789abcdefABCDEF":
-            j = i + 2
-            while j < n and j < i + 4 and body[j] in "0123456789abcdefABCDEF":
-                j += 1
-            out.append(chr(int(body[i + 2 : j], 16)))
-            i = j
-        elif nxt in "01234567" and i + 2 < n and body[i + 2] in "01234567":
-            j = i + 1
-            while j < n and j < i + 4 and body[j] in "01234567":
-                j += 1
-            out.append(chr(int(body[i + 1 : j], 8) & 0xFF))
-            i = j
-        else:
-            out.append("\\" + nxt)
-            i += 2
-    return "".join(out)
+    return _ESCAPE.sub(_unescape, body)

@@ -269,6 +269,10 @@ def flatten(path: str, text: str | None = None, *, display: str | None = None) -
     name = display or path
     if text is None:
         text = Path(path).read_text(encoding="utf-8", errors="replace")
+    if "include_file" not in text and "import_file" not in text:  # no line can include
+        smap.texts[name] = text
+        smap.segments.append(_Segment(1, name, 1))
+        return Flat(text if not text or text.endswith("\n") else text + "\n", smap, problems)
     _inline(name, path, text, smap, problems, lines, depth=0, stack=[])
     if not smap.segments:
         smap.segments.append(_Segment(1, name, 1))

@@ -10,8 +10,17 @@ from typing import Any
 from compiler import ast, records
 
 _CHILD_FIELDS: dict[type, tuple[str, ...] | None] = {}
-# A class -> what its child fields hold, last field first (None: not a node class).
-_CHILDREN: dict[type, Callable[[Any], tuple[Any, ...]] | None] = {}
+# A class -> what `_walk` puts on its stack for a node of it: the value of its one child
+# field, or a tuple of its child fields' values (None: not a node class; _NO_CHILDREN: a
+# node class without child fields).
+_CHILDREN: dict[type, Callable[[Any], Any] | None] = {}
+
+
+def _no_children(node: Any) -> None:
+    return None
+
+
+_NO_CHILDREN: Callable[[Any], Any] = _no_children
 
 
 def _child_fields(cls: type) -> tuple[str, ...] | None:
@@ -28,19 +37,26 @@ def _child_fields(cls: type) -> tuple[str, ...] | None:
     return _CHILD_FIELDS[cls]
 
 
-def _children_of(cls: type) -> Callable[[Any], tuple[Any, ...]] | None:
+# Field types that never hold a node: the walk does not look into such fields.
+_LEAF_TYPES = frozenset({"str", "int", "bool", "Span", "str | None", "RouteKind"})
+
+
+def _children_of(cls: type) -> Callable[[Any], Any] | None:
     """`_CHILDREN[cls]`, made on first use."""
     names = _child_fields(cls)
-    getter: Callable[[Any], tuple[Any, ...]] | None = None
+    getter: Callable[[Any], Any] | None = None
     if names is not None:
-        last_first = names[::-1]
-        if len(last_first) >= 2:
-            getter = attrgetter(*last_first)
-        elif last_first:
-            one = attrgetter(last_first[0])
-            getter = lambda node: (one(node),)  # noqa: E731
-        else:
-            getter = lambda node: ()  # noqa: E731
+        described = getattr(cls, "__dataclass_fields__", {})
+        kept = tuple(
+            name
+            for name in names
+            if not (
+                name in described
+                and isinstance(kind := described[name].type, str)
+                and (kind in _LEAF_TYPES or kind.startswith("Literal["))
+            )
+        )
+        getter = attrgetter(*kept) if kept else _NO_CHILDREN
     _CHILDREN[cls] = getter
     return getter
 
@@ -146,19 +162,21 @@ def _walk(node: Any) -> list[Any]:
     out: list[Any] = []
     append = out.append
     stack = [node]
-    pop, extend = stack.pop, stack.extend
+    pop, push, extend = stack.pop, stack.append, stack.extend
     children = _CHILDREN
+    no_children = _NO_CHILDREN
     while stack:
         cur = pop()
         cls = type(cur)
-        if cls is tuple:
+        if cls is tuple:  # a tuple field, or the values of a node's child fields
             extend(reversed(cur))
             continue
         get = children[cls] if cls in children else _children_of(cls)
         if get is None:
             continue
         append(cur)
-        extend(get(cur))
+        if get is not no_children:
+            push(get(cur))
     return out
 
 
