@@ -1,11 +1,17 @@
 # sipc — the commands a developer and CI use. `make run` and `make test` work on a fresh clone.
-PYTHON ?= python3
+# The interpreter the venv is made from. The distribution's python3 (Debian's /usr/bin/python3)
+# is built with PGO and LTO and has libpython linked in; pyenv's default build has neither, and
+# sipc runs 15-25% slower on it (measured with bench/stateful_bench.py and bench/run.py). So a
+# /usr/bin/python3 of 3.11 or newer that can make a venv wins; `make PYTHON=...` picks another.
+SYSTEM_PYTHON := /usr/bin/python3
+PYTHON ?= $(shell $(SYSTEM_PYTHON) -c 'import sys, ensurepip; sys.exit(sys.version_info < (3, 11))' \
+                  >/dev/null 2>&1 && echo $(SYSTEM_PYTHON) || echo python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 SIPC   := $(BIN)/sipc
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv native run test test-fast lint fmt-check bench clean
+.PHONY: venv native run test test-fast lint fmt-check bench clean print-python
 
 venv: $(STAMP)
 
@@ -40,6 +46,10 @@ lint: venv
 bench: venv
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/compiler_bench.py
+
+# The interpreter `make venv` uses (see PYTHON above).
+print-python:
+	@echo $(PYTHON)
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache .hypothesis
