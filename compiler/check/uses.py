@@ -14,7 +14,7 @@ any variable handed to a function whose parameters sipc does not know) is an ass
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from compiler import ast
@@ -146,64 +146,75 @@ class _Flow:
         return current
 
     def stmt(self, stmt: Any, state: State) -> State | None:
-        if isinstance(stmt, ast.Assign):
-            state = self.expr(stmt.value, state)
-            state = self.target_parts(stmt.target, state)
-            return state | _var_names([stmt.target])
-        if isinstance(stmt, ast.Call):
-            return self.call(stmt, state)
-        if isinstance(stmt, ast.RouteCall):
-            for arg in stmt.args:
-                state = self.expr(arg, state)
-            if isinstance(stmt.target, ast.RouteName):
-                target = self.graph.named(stmt.target.name)
-                if target is not None and "$" not in stmt.target.name:
-                    return self.enter(target, state)
-            return state
-        if isinstance(stmt, ast.Async):
-            state = self.call(stmt.call, state)
-            resume = self.graph.named(stmt.resume.name)
-            if resume is not None:
-                self.enter(resume, state)
-            return None
-        if isinstance(stmt, ast.Launch):
-            state = self.call(stmt.call, state)
-            if stmt.param is not None:
-                state = self.formats([stmt.param], state)
-            return state
-        if isinstance(stmt, ast.Return):
-            for value in (stmt.code, *stmt.values):
-                if value is not None:
-                    state = self.expr(value, state)
-            self.returns[-1].append(state)
-            return None
-        if isinstance(stmt, ast.Exit | ast.Drop):
-            return None
-        if isinstance(stmt, ast.Xlog):
-            return self.formats([*stmt.parts, *((stmt.level,) if stmt.level else ())], state)
-        if isinstance(stmt, ast.Assert):
-            return self.cond(stmt.cond, state)
-        if isinstance(stmt, ast.Block):
-            return self.stmts(stmt.body, state)
-        if isinstance(stmt, ast.If):
-            state = self.cond(stmt.cond, state)
-            then = self.stmt(stmt.then, state)
-            orelse = self.stmt(stmt.orelse, state) if stmt.orelse is not None else state
-            return _join([then, orelse])
-        if isinstance(stmt, ast.While):
-            state = self.cond(stmt.cond, state)
-            self.loop(stmt.body, state)
-            return state
-        if isinstance(stmt, ast.ForEach):
-            state = self.expr(stmt.collection, state)
-            self.loop(stmt.body, state | _var_names([stmt.var]))
-            return state
-        if isinstance(stmt, ast.Switch):
-            return self.switch(stmt, state)
-        if isinstance(stmt, ast.Break):
-            self.breaks[-1].append(state)
-            return None
-        return state  # log(), error(), `;`, include markers
+        visit = _STATEMENTS.get(type(stmt))
+        # log(), error(), `;`, include markers: nothing read, nothing set
+        return state if visit is None else visit(self, stmt, state)
+
+    def _assign(self, stmt: ast.Assign, state: State) -> State | None:
+        state = self.expr(stmt.value, state)
+        state = self.target_parts(stmt.target, state)
+        return state | _var_names([stmt.target])
+
+    def _route_call(self, stmt: ast.RouteCall, state: State) -> State | None:
+        for arg in stmt.args:
+            state = self.expr(arg, state)
+        if isinstance(stmt.target, ast.RouteName):
+            target = self.graph.named(stmt.target.name)
+            if target is not None and "$" not in stmt.target.name:
+                return self.enter(target, state)
+        return state
+
+    def _async(self, stmt: ast.Async, state: State) -> State | None:
+        state = self.call(stmt.call, state)
+        resume = self.graph.named(stmt.resume.name)
+        if resume is not None:
+            self.enter(resume, state)
+        return None
+
+    def _launch(self, stmt: ast.Launch, state: State) -> State | None:
+        state = self.call(stmt.call, state)
+        if stmt.param is not None:
+            state = self.formats([stmt.param], state)
+        return state
+
+    def _return(self, stmt: ast.Return, state: State) -> State | None:
+        for value in (stmt.code, *stmt.values):
+            if value is not None:
+                state = self.expr(value, state)
+        self.returns[-1].append(state)
+        return None
+
+    def _end(self, stmt: ast.Exit | ast.Drop, state: State) -> State | None:
+        return None
+
+    def _xlog(self, stmt: ast.Xlog, state: State) -> State | None:
+        return self.formats([*stmt.parts, *((stmt.level,) if stmt.level else ())], state)
+
+    def _assert(self, stmt: ast.Assert, state: State) -> State | None:
+        return self.cond(stmt.cond, state)
+
+    def _block(self, stmt: ast.Block, state: State) -> State | None:
+        return self.stmts(stmt.body, state)
+
+    def _if(self, stmt: ast.If, state: State) -> State | None:
+        state = self.cond(stmt.cond, state)
+        then = self.stmt(stmt.then, state)
+        orelse = self.stmt(stmt.orelse, state) if stmt.orelse is not None else state
+        return _join([then, orelse])
+
+    def _while(self, stmt: ast.While, state: State) -> State | None:
+        state = self.cond(stmt.cond, state)
+        self.loop(stmt.body, state)
+        return state
+
+    def _foreach(self, stmt: ast.ForEach, state: State) -> State | None:
+        state = self.expr(stmt.collection, state)
+        self.loop(stmt.body, state | _var_names([stmt.var]))
+        return state
+
+    def _break(self, stmt: ast.Break, state: State) -> State | None:
+        self.breaks[-1].append(state)
+        return None
 
     def loop(self, body: ast.Stmt, state: State) -> None:
         self.breaks.append([])
@@ -260,6 +271,8 @@ class _Flow:
         return self.expr(cond, state)
 
     def expr(self, expr: Any, state: State) -> State:
+        if type(expr) in _LITERALS:
+            return state
         if isinstance(expr, ast.PVar):
             self.read(expr, state)
             return state
@@ -325,6 +338,29 @@ class _Flow:
                 notes=notes,
             )
         )
+
+
+# Expressions that read nothing.
+_LITERALS = frozenset({ast.StringLit, ast.Number, ast.Null, ast.IpLiteral, ast.BareName})
+# How `_Flow.stmt` takes each statement class (one dict lookup instead of a chain of tests).
+_STATEMENTS: dict[type, Callable[[_Flow, Any, State], State | None]] = {
+    ast.Assign: _Flow._assign,
+    ast.Call: _Flow.call,
+    ast.RouteCall: _Flow._route_call,
+    ast.Async: _Flow._async,
+    ast.Launch: _Flow._launch,
+    ast.Return: _Flow._return,
+    ast.Exit: _Flow._end,
+    ast.Drop: _Flow._end,
+    ast.Xlog: _Flow._xlog,
+    ast.Assert: _Flow._assert,
+    ast.Block: _Flow._block,
+    ast.If: _Flow._if,
+    ast.While: _Flow._while,
+    ast.ForEach: _Flow._foreach,
+    ast.Switch: _Flow.switch,
+    ast.Break: _Flow._break,
+}
 
 
 def _post_order(graph: callgraph.RouteGraph, routes: list[ast.RouteDef]) -> list[ast.RouteDef]:
