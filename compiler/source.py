@@ -55,8 +55,10 @@ class Scanned:
     problems: list[ScanProblem]
 
 
-# The characters `scan` acts on; it jumps over everything else.
-_SCAN_MARKS = re.compile(r"[\"'$#/`\\]")
+# What `scan` jumps over: text without the characters it acts on (quotes, `$`, `#`, `/`,
+# a backquote, a backslash), and strings that close on their own line. It stops at the
+# rest: variables, comments and the strings that hold a newline or do not close.
+_SCAN_SKIP = re.compile(r"""(?:[^"'$#/`\\]++|"[^"\\\n]*+(?:\\[^\n][^"\\\n]*+)*+"|'[^'\n]*+')*+""")
 _NOT_NEWLINE = re.compile(r"[^\n]")
 _DQ_BODY = re.compile(r'(?:[^"\\]|\\.)*', re.S)  # after a `"`: up to the closing one
 
@@ -78,7 +80,7 @@ def scan(text: str) -> Scanned:
     line = 1
     line_start = 0
     counted = 0
-    search = _SCAN_MARKS.search
+    skip = _SCAN_SKIP.match
     count, find, rfind = text.count, text.find, text.rfind
 
     def blank(a: int, b: int) -> None:
@@ -89,10 +91,9 @@ def scan(text: str) -> Scanned:
         done = b
 
     while i < n:
-        m = search(text, i)
-        if m is None:
+        i = skip(text, i).end()  # type: ignore[union-attr]  # `*` always matches
+        if i >= n:
             break
-        i = m.start()
         c = text[i]
         if c == '"' or c == "'" or c == "$":
             if c == '"':
