@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # behaviour (no monkeypatching, no runtime annotations, no interpreted subclasses).
 NATIVE_MODULES: tuple[str, ...] = (
     "runtime.sip.errors",
+    "runtime.core.sipfields",
     "runtime.sip.lexical",
     "runtime.sip.uri",
     "runtime.sip.headers",
