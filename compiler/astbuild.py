@@ -101,6 +101,16 @@ _same: Callback = itemgetter(0)
 # Builder methods that return their one child as it is: a rule of one child reduced by one
 # of these is `_same` too.
 _HANDS_UP = frozenset({"arg_string", "block_or_stmt", "case_label", "modparam_number"})
+# Builder methods that return the text of their one token (keywords and operators).
+_TOKEN_TEXT = frozenset(
+    {"route_kind", "xlog_kw", "number", "assign_op", "cmp_op", "logic_op", "not_op"}
+    | {"bit_op", "add_op", "sign"}
+)
+
+
+def _token_text(children: list[Any]) -> Any:
+    token = children[0]
+    return (str(token), token, token)
 
 
 def _callback(plan: _Plan, action: Callable[..., Any] | None) -> Callback:
@@ -110,6 +120,8 @@ def _callback(plan: _Plan, action: Callable[..., Any] | None) -> Callback:
         or (name in _HANDS_UP and include == ((0, _VALUE, 0),) and not nones_after)
     ):
         return _same
+    if kinds == (_TOKEN,) and name in _TOKEN_TEXT and include == ((0, _TOKEN, 0),):
+        return _token_text
     if not kinds:
 
         def empty(children: list[Any]) -> Any:
@@ -136,11 +148,7 @@ def _callback(plan: _Plan, action: Callable[..., Any] | None) -> Callback:
 
         return hand_up
 
-    if (
-        action is not None
-        and not nones_after
-        and all(not n and h != _SPLICE for _, h, n in include)
-    ):
+    if not nones_after and all(not n and h != _SPLICE for _, h, n in include):
         picks = tuple((i, how == _VALUE) for i, how, _ in include)
 
         def build_plain(children: list[Any]) -> Any:  # the common shape, made quicker
@@ -151,9 +159,28 @@ def _callback(plan: _Plan, action: Callable[..., Any] | None) -> Callback:
             if last is None:
                 last = _last_token(children, kinds)
             kids = [children[i][0] if value else children[i] for i, value in picks]
-            return (action(kids, first, last), first, last)
+            return (kids if action is None else action(kids, first, last), first, last)
 
         return build_plain
+
+    if (
+        action is not None
+        and not nones_after
+        and len(include) == 1
+        and include[0][1:] == (_SPLICE, 0)
+    ):
+        index = include[0][0]  # a `_rule`'s list is the only child kept: `{ statement* }`
+
+        def build_from_list(children: list[Any]) -> Any:
+            first = children[0] if first_kind == _TOKEN else children[0][1]
+            if first is None:
+                first = _first_token(children, kinds)
+            last = children[-1] if last_kind == _TOKEN else children[-1][2]
+            if last is None:
+                last = _last_token(children, kinds)
+            return (action(children[index][0], first, last), first, last)
+
+        return build_from_list
 
     def build(children: list[Any]) -> Any:
         first = children[0] if first_kind == _TOKEN else children[0][1]
@@ -263,6 +290,9 @@ class Builder:
     def __init__(self, smap: SourceMap) -> None:
         self.smap = smap
         self.diagnostics: list[Diagnostic] = []
+        # variables without variables or transformations inside, by their text: a script
+        # repeats them (`$ru`, `$var(x)`), and only the span of another one differs
+        self.simple_vars: dict[str, ast.PVar] = {}
         # without includes, a flat line is a file line moved by a constant (SourceMap.span)
         self.one_file: tuple[str, int] | None = None
         if len(smap.segments) == 1:
@@ -301,13 +331,20 @@ class Builder:
 
     def read_var(self, tok: Token) -> ast.PVar:
         span = self._tspan(tok)
+        text = str(tok)
+        read = self.simple_vars.get(text)
+        if read is not None:  # read before in this script: the same variable, here
+            return ast.PVar(read.name, read.inner, read.index, (), read.context, read.text, span)
         try:
-            return _respan(parse_pv(str(tok), span), span)
+            pv = _respan(parse_pv(text, span), span)
         except PvSyntaxError as exc:
             self.diagnostics.append(
                 make("variable-syntax", span, f"cannot read the variable `{tok}`: {exc.message}")
             )
-            return ast.PVar(name="", text=str(tok), span=span)
+            return ast.PVar(name="", text=text, span=span)
+        if not pv.transforms and type(pv.inner) is not ast.PVar and type(pv.index) is not ast.PVar:
+            self.simple_vars[text] = pv
+        return pv
 
     def read_string(self, tok: Token) -> ast.StringLit:
         span = self._tspan(tok)
