@@ -7,6 +7,10 @@ from compiler.check.walk import nodes_of
 from compiler.diagnostics import Diagnostic, make
 
 _ENDS_ROUTE = (ast.Exit, ast.Return, ast.Drop, ast.Async)
+# AST node classes have no subclasses: a class is tested with one set lookup.
+_ENDS_ROUTE_CLASSES = frozenset(_ENDS_ROUTE)
+# The statements `_walk_stmt` looks into or reports; it passes over the others.
+_WALKED = frozenset({ast.Break, ast.Block, ast.If, ast.While, ast.ForEach, ast.Switch})
 
 
 def check(script: ast.Script) -> list[Diagnostic]:
@@ -42,7 +46,7 @@ def check(script: ast.Script) -> list[Diagnostic]:
 
 def ends_route(stmt: ast.Stmt) -> bool:
     """True when running `stmt` always leaves the route (or the whole script)."""
-    if isinstance(stmt, _ENDS_ROUTE):
+    if type(stmt) in _ENDS_ROUTE_CLASSES:
         return True
     if isinstance(stmt, ast.Block):
         return any(ends_route(s) for s in stmt.body)
@@ -80,6 +84,8 @@ def _describe_end(stmt: ast.Stmt) -> str:
 
 
 def _walk_stmt(stmt: ast.Stmt, out: list[Diagnostic], *, in_loop: bool) -> None:
+    if type(stmt) not in _WALKED:
+        return
     if isinstance(stmt, ast.Break) and not in_loop:
         out.append(
             make(
