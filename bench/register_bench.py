@@ -33,6 +33,7 @@ from _anchors import (  # noqa: E402  (bench/ is on sys.path)
     collect_like_the_server,
     print_profile,
 )
+from _calls import CaptureSender  # noqa: E402
 
 from runtime.core.pipeline import Pipeline  # noqa: E402
 from runtime.core.script import RouteTable  # noqa: E402
@@ -62,32 +63,11 @@ def register(n: int) -> bytes:
     ).encode()
 
 
-class CaptureSender:
-    """Stands in for `Transports`: counts what is sent, keeps the last datagram."""
-
-    def __init__(self) -> None:
-        self.sockets = [PROXY]
-        self.last = b""
-        self.sent = 0
-
-    def send(
-        self, proto: str, ip: str, port: int, data: bytes, via: SocketInfo | None = None
-    ) -> bool:
-        self.last = data
-        self.sent += 1
-        return True
-
-    def reply(self, source: Source, data: bytes) -> bool:
-        self.last = data
-        self.sent += 1
-        return True
-
-
 def new_pipeline(routes: RouteTable) -> tuple[Pipeline, CaptureSender]:
     TABLES.close()  # an empty location table: every AOR is new again
-    sender = CaptureSender()
+    sender = CaptureSender(PROXY)
     pipeline = Pipeline(routes)
-    pipeline.attach(sender)  # type: ignore[arg-type]
+    pipeline.attach(sender)
     return pipeline, sender
 
 
@@ -111,7 +91,7 @@ def main() -> None:
     if options.show:
         pipeline, sender = new_pipeline(routes)
         pipeline.receive(messages[0], source)
-        print(f"{messages[0].decode()}--- answer\n{sender.last.decode()}")
+        print(f"{messages[0].decode()}--- answer\n{sender.last[2].decode()}")
         return
 
     def one_pass() -> float:
@@ -121,8 +101,8 @@ def main() -> None:
         for data in messages:
             receive(data, source)
         elapsed = time.process_time() - started
-        if sender.sent != len(messages) or not sender.last.startswith(b"SIP/2.0 200 "):
-            raise SystemExit(f"went wrong: {sender.sent} answers, last:\n{sender.last.decode()}")
+        if sender.sent != len(messages) or not sender.last[2].startswith(b"SIP/2.0 200 "):
+            raise SystemExit(f"went wrong: {sender.sent} answers, last:\n{sender.last[2].decode()}")
         return elapsed
 
     if options.profile:

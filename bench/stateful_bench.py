@@ -34,7 +34,6 @@ import socket
 import sys
 import tempfile
 import time
-import timeit
 from pathlib import Path
 from types import ModuleType
 
@@ -47,6 +46,14 @@ from _anchors import (  # noqa: E402  (bench/ is on sys.path)
     build_anchor,
     collect_like_the_server,
     print_profile,
+)
+from _calls import (  # noqa: E402
+    CaptureSender,
+    Peers,
+    receive_all,
+    record_calls,
+    report,
+    show_call,
 )
 
 import runtime.transaction.wire as transaction_wire  # noqa: E402
@@ -65,75 +72,8 @@ RURI = ["sip:bench@127.0.0.1:16070"]
 PROXY = SocketInfo("udp", "127.0.0.1", 16060, socket.AF_INET)
 UAC = ("127.0.0.1", 16080)
 UAS = ("127.0.0.1", 16070)
-LABELS = ("INVITE", "180", "200 INVITE", "ACK (Route)", "BYE (Route)", "200 BYE")
 CALL_PERIOD = 0.001  # seconds of fake time per call: 1,000 calls/s
 TICK_EVERY = 20  # calls between two wheel ticks (the server's 20 ms)
-
-SDP = (
-    b"v=0\r\n"
-    b"o=caller 53655765 2353687637 IN IP4 127.0.0.1\r\n"
-    b"s=-\r\n"
-    b"c=IN IP4 127.0.0.1\r\n"
-    b"t=0 0\r\n"
-    b"m=audio 6000 RTP/AVP 0 8 101\r\n"
-    b"a=rtpmap:0 PCMU/8000\r\n"
-    b"a=rtpmap:8 PCMA/8000\r\n"
-    b"a=rtpmap:101 telephone-event/8000\r\n"
-    b"a=sendrecv\r\n"
-)
-
-
-def invite(n: int) -> bytes:
-    """The UAC's INVITE of call `n`, as uac.xml writes it."""
-    return (
-        f"INVITE {RURI[0]} SIP/2.0\r\n"
-        f"Via: SIP/2.0/UDP 127.0.0.1:16080;branch=z9hG4bK-28111-{n}-0;rport\r\n"
-        f"Max-Forwards: 70\r\n"
-        f'From: "Bench Caller" <sip:caller@127.0.0.1:16080>;tag=28111c{n}\r\n'
-        f"To: <sip:bench@127.0.0.1:16070>\r\n"
-        f"Call-ID: {n}-28111@127.0.0.1\r\n"
-        f"CSeq: 1 INVITE\r\n"
-        f"Contact: <sip:caller@127.0.0.1:16080>\r\n"
-        f"Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n"
-        f"User-Agent: steering-bench-uac\r\n"
-        f"Content-Type: application/sdp\r\n"
-        f"Content-Length: {len(SDP)}\r\n\r\n"
-    ).encode() + SDP
-
-
-def in_dialog(n: int, method: str, cseq: int, branch: int) -> bytes:
-    """ACK or BYE of call `n` with the route set learnt from the 200, as uac.xml sends it."""
-    return (
-        f"{method} sip:127.0.0.1:16070;transport=UDP SIP/2.0\r\n"
-        f"Via: SIP/2.0/UDP 127.0.0.1:16080;branch=z9hG4bK-28111-{n}-{branch};rport\r\n"
-        f"Route: <sip:127.0.0.1:16060;lr>\r\n"
-        f"Max-Forwards: 70\r\n"
-        f'From: "Bench Caller" <sip:caller@127.0.0.1:16080>;tag=28111c{n}\r\n'
-        f"To: <sip:bench@127.0.0.1:16070>;tag=28112SIPpTag01{n}\r\n"
-        f"Call-ID: {n}-28111@127.0.0.1\r\n"
-        f"CSeq: {cseq} {method}\r\n"
-        f"Contact: <sip:caller@127.0.0.1:16080>\r\n"
-        f"Content-Length: 0\r\n\r\n"
-    ).encode()
-
-
-def reply(forwarded: bytes, n: int, status: str, body: bytes = b"") -> bytes:
-    """The UAS's answer to a forwarded request: its Via lines copied, as uas.xml does."""
-    head = forwarded[: forwarded.index(b"\r\n\r\n")].split(b"\r\n")
-    vias = [line for line in head if line.startswith(b"Via:")]
-    copied = [line for line in head if line.startswith((b"From:", b"Call-ID:", b"CSeq:"))]
-    record_route = [line for line in head if line.startswith(b"Record-Route:")]
-    lines = [
-        f"SIP/2.0 {status}".encode(),
-        *vias,
-        *record_route,
-        *copied[:1],
-        f"To: <sip:bench@127.0.0.1:16070>;tag=28112SIPpTag01{n}".encode(),
-        *copied[1:],
-        b"Contact: <sip:127.0.0.1:16070;transport=UDP>",
-        f"Content-Length: {len(body)}".encode(),
-    ]
-    return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
 class FakeClock:
@@ -144,27 +84,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-class CaptureSender:
-    """Stands in for `Transports`: counts what is sent, keeps the last datagram."""
-
-    def __init__(self) -> None:
-        self.sockets = [PROXY]
-        self.last: tuple[str, int, bytes] = ("", 0, b"")
-        self.sent = 0
-
-    def send(
-        self, proto: str, ip: str, port: int, data: bytes, via: SocketInfo | None = None
-    ) -> bool:
-        self.last = (ip, port, data)
-        self.sent += 1
-        return True
-
-    def reply(self, source: Source, data: bytes) -> bool:
-        self.last = (source.ip, source.port, data)
-        self.sent += 1
-        return True
 
 
 def compile_anchor(workdir: str, stateless: bool = False, reuse: bool = False) -> ModuleType:
@@ -183,9 +102,9 @@ def compile_anchor(workdir: str, stateless: bool = False, reuse: bool = False) -
 
 
 def new_pipeline(routes: RouteTable) -> tuple[Pipeline, CaptureSender, FakeClock]:
-    sender = CaptureSender()
+    sender = CaptureSender(PROXY)
     pipeline = Pipeline(routes)
-    pipeline.attach(sender)  # type: ignore[arg-type]
+    pipeline.attach(sender)
     clock = FakeClock()
     stateful = pipeline.stateful
     stateful.clock = clock
@@ -224,46 +143,8 @@ def deterministic_branch_ids() -> None:
         pool.data, pool.used = b"", 0
 
 
-def record_calls(routes: RouteTable, count: int) -> list[list[tuple[bytes, Source]]]:
-    """Run `count` calls once, building each reply from what the proxy forwarded."""
-    deterministic_branch_ids()
-    pipeline, sender, _ = new_pipeline(routes)
-    from_uac = Source(PROXY, *UAC)
-    from_uas = Source(PROXY, *UAS)
-
-    def relay(data: bytes, source: Source) -> bytes:
-        sender.last = ("", 0, b"")
-        pipeline.receive(data, source)
-        out = sender.last[2]
-        if not out:
-            raise SystemExit(f"nothing sent for:\n{data.decode()}\n{pipeline.stats.summary()}")
-        return out
-
-    calls = []
-    for n in range(count):
-        request = invite(n)
-        forwarded = relay(request, from_uac)
-        ringing = reply(forwarded, n, "180 Ringing")
-        relay(ringing, from_uas)
-        answer = reply(forwarded, n, "200 OK", SDP)
-        relay(answer, from_uas)
-        ack = in_dialog(n, "ACK", 1, 1)
-        relay(ack, from_uac)
-        bye = in_dialog(n, "BYE", 2, 2)
-        bye_forwarded = relay(bye, from_uac)
-        bye_ok = reply(bye_forwarded, n, "200 OK")
-        relay(bye_ok, from_uas)
-        calls.append(
-            [
-                (request, from_uac),
-                (ringing, from_uas),
-                (answer, from_uas),
-                (ack, from_uac),
-                (bye, from_uac),
-                (bye_ok, from_uas),
-            ]
-        )
-    return calls
+def peers() -> Peers:
+    return Peers(PROXY, UAC, UAS, RURI[0])
 
 
 def main() -> None:
@@ -289,40 +170,39 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as workdir:
             module = compile_anchor(workdir, options.stateless)
     routes: RouteTable = module.ROUTES
-    calls = record_calls(routes, options.calls)
+
+    def new_pipeline_and_sender() -> tuple[Pipeline, CaptureSender]:
+        pipeline, sender, _ = new_pipeline(routes)
+        return pipeline, sender
+
+    deterministic_branch_ids()
+    calls = record_calls(peers(), new_pipeline_and_sender, options.calls)
     collect_like_the_server()
     expected_sends = len(calls) * (6 if options.stateless else 7)  # + the 100 Trying
 
     if options.show:
         deterministic_branch_ids()
         pipeline, sender, _ = new_pipeline(routes)
-        for label, (data, source) in zip(LABELS, calls[0], strict=True):
-            pipeline.receive(data, source)
-            ip, port, out = sender.last
-            print(f"--- {label} -> {ip}:{port}\n{out.decode()}")
+        show_call(calls[0], pipeline, sender)
         return
 
     def one_pass() -> tuple[float, list[float], float]:
         """Whole pass in CPU seconds; per kind and the final tick in CPU ns."""
         deterministic_branch_ids()
         pipeline, sender, fake = new_pipeline(routes)
-        receive = pipeline.receive
         tick = pipeline.stateful.tick
-        clock = time.process_time_ns
-        per_kind = [0.0] * len(LABELS)
-        started = time.process_time()
-        for number, call in enumerate(calls):
+
+        def between(number: int) -> None:
             fake.now += CALL_PERIOD
             if number % TICK_EVERY == 0:
                 tick()
-            for kind, (data, source) in enumerate(call):
-                before = clock()
-                receive(data, source)
-                per_kind[kind] += clock() - before
-        before = clock()
+
+        started = time.process_time()
+        per_kind = receive_all(pipeline, calls, between)
+        before = time.process_time_ns()
         fake.now += 100.0
         tick()
-        drain = clock() - before
+        drain = time.process_time_ns() - before
         elapsed = time.process_time() - started
         if sender.sent != expected_sends or pipeline.stateful.table.live:
             raise SystemExit(
@@ -335,24 +215,10 @@ def main() -> None:
         print_profile(options, one_pass)
         return
 
-    clock_cost = min(timeit.repeat(time.process_time_ns, number=100_000, repeat=5)) / 100_000
-    sample = calls[0][0][0]
-    reference = min(
-        timeit.repeat(
-            lambda: sample.split(b"\r\n"), number=20_000, repeat=5, timer=time.process_time
-        )
-    )
     passes = [one_pass() for _ in range(5)]
-    best_total = min(total for total, _, _ in passes)
-    print(f"reference bytes.split of the INVITE: {reference / 20_000 * 1e6:.3f} µs")
-    for kind, label in enumerate(LABELS):
-        best = min(per_kind[kind] for _, per_kind, _ in passes) / len(calls) / 1000
-        print(f"{best - clock_cost * 1e6:8.2f} µs  {label} ({len(calls[0][kind][0])} bytes)")
+    report(calls, [total for total, _, _ in passes], [per_kind for _, per_kind, _ in passes])
     drain = min(d for _, _, d in passes) / len(calls) / 1000
-    print(f"{drain:8.2f} µs  timers fired at the end, per call")
-    per_call = best_total / len(calls) * 1e6
-    print(f"{per_call / len(LABELS):8.2f} µs  mean per message")
-    print(f"{per_call:8.2f} µs  per call of 6 messages ({len(calls)} distinct calls, in order)")
+    print(f"{drain:8.2f} µs  timers fired at the end, per call (in the figure above)")
 
 
 if __name__ == "__main__":
