@@ -510,7 +510,7 @@ class CodeGenerator:
         elif isinstance(s, ast.Async):
             self._async(s)
         elif isinstance(s, ast.Launch):
-            raise Unsupported(s.span, "`launch()` is not supported by sipc yet")
+            self._launch(s)
         elif isinstance(s, ast.Call | ast.RouteCall):
             w.emit(self._command(s), s.span)
         else:
@@ -543,6 +543,20 @@ class CodeGenerator:
         run = f"{resume.func}(ctx)"
         self.w.emit(f"{'await ' if resume.is_async else ''}{run}", s.resume.span)
         self.w.emit("raise ScriptExit  # async() ends the route that started it")
+
+    def _launch(self, s: ast.Launch) -> None:
+        """The function is called over a fresh context (`launched`) with its arguments read
+        from this run; the coroutine goes to the runtime, and this route goes on."""
+        report = None
+        if s.report is not None:
+            report = self.routes.get(("route", s.report.name))
+            if report is None:
+                raise Unsupported(s.report.span, f"no `route[{s.report.name}]` to report to")
+        param = self._format(s.param) if s.param is not None else "None"
+        self.w.emit(f"launched = ctx.launch_context({param})", s.span)
+        job = self._call(s.call, allow_await=False, over="launched", launch=True)
+        command = f"ctx.launch(launched, {job}, {report.func if report else None})"
+        self.w.emit(f"ctx.setrc({command})" if self.track_rc else command, s.span)
 
     def _command(self, c: ast.Command) -> str:
         """An action as an expression whose value is its return code."""
@@ -582,7 +596,12 @@ class CodeGenerator:
             expr = f"{callee.func}(ctx)"
         return f"await {expr}" if callee.is_async else expr
 
-    def _call(self, c: ast.Call, *, allow_await: bool) -> str:
+    def _call(
+        self, c: ast.Call, *, allow_await: bool, over: str = "ctx", launch: bool = False
+    ) -> str:
+        """`c` as a call of its stdlib function. `over` names the context it runs over
+        (and its output variables live in); `launch`: the bare call, not awaited (a
+        coroutine for `ctx.launch`, or the code of a function that does not suspend)."""
         spec = REGISTRY.get(c.name)
         if spec is None:
             raise Unsupported(c.name_span, f"`{c.name}()` is not implemented by sipc")
@@ -590,13 +609,15 @@ class CodeGenerator:
         params = spec.params
         if len(c.args) > len(params):
             raise Unsupported(c.span, f"`{c.name}` takes at most {len(params)} arguments")
-        args = ["ctx"]
+        args = [over]
         for arg, param in zip(c.args, params, strict=False):
-            args.append(self._arg(arg, param.kind, c, param.optional))
+            args.append(self._arg(arg, param.kind, c, param.optional, over))
         for param in params[len(c.args) :]:
             if not param.optional:
                 raise Unsupported(c.span, f"`{c.name}` needs its `{param.name}` argument")
         expr = f"{module}.{spec.func.__name__}({', '.join(args)})"
+        if launch:
+            return expr
         if spec.suspends:
             if not allow_await or self.current is None or not self.current.is_async:
                 raise Unsupported(c.span, f"`{c.name}` suspends here but the route cannot")
@@ -605,7 +626,9 @@ class CodeGenerator:
             expr = f"ops.exit_if_zero({expr})"
         return expr
 
-    def _arg(self, arg: ast.Arg, kind: ParamKind, call: ast.Call, optional: bool) -> str:
+    def _arg(
+        self, arg: ast.Arg, kind: ParamKind, call: ast.Call, optional: bool, over: str = "ctx"
+    ) -> str:
         if arg is None or isinstance(arg, ast.Null):
             if not optional:
                 raise Unsupported(call.span, f"`{call.name}` needs a value here")
@@ -623,7 +646,7 @@ class CodeGenerator:
                 raise Unsupported(arg.span, f"`{call.name}` wants a variable here")
             self.uses_handle = True
             index = arg.index if isinstance(arg.index, int) else None
-            return f"PvHandle(ctx, {arg.name!r}, {self._inner(arg)}, {index!r})"
+            return f"PvHandle({over}, {arg.name!r}, {self._inner(arg)}, {index!r})"
         if isinstance(arg, ast.StringLit):
             if kind is ParamKind.STR and arg.is_format:
                 return self._format(arg)

@@ -22,15 +22,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from runtime import _native
-from runtime.core.ctx import Ctx
 from runtime.core.log import configure_logging
 from runtime.core.pipeline import Pipeline
 from runtime.core.script import RouteFn, RouteKind, RouteTable, TimerRoute
 from runtime.core.stateful import TICK as TM_TICK
-from runtime.sip import StreamFramer, parse_message
+from runtime.sip import StreamFramer
 from runtime.transport.layer import BindError, Transports
 from runtime.transport.socketinfo import ListenSpecError, SocketInfo, parse_listen
-from runtime.transport.source import Source
 from runtime.transport.stats import TransportStats
 from runtime.usrloc import TABLES as LOCATION
 
@@ -38,17 +36,6 @@ log = logging.getLogger("sipc.server")
 
 EXIT_OK = 0
 EXIT_STARTUP_FAILURE = 3
-
-# the message startup, timer and event routes see: OpenSIPS gives them a dummy one too
-_DUMMY_REQUEST = (
-    b"OPTIONS sip:127.0.0.1 SIP/2.0\r\n"
-    b"Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKdummy\r\n"
-    b"From: <sip:sipc@127.0.0.1>;tag=dummy\r\n"
-    b"To: <sip:sipc@127.0.0.1>\r\n"
-    b"Call-ID: dummy\r\n"
-    b"CSeq: 1 OPTIONS\r\n"
-    b"Content-Length: 0\r\n\r\n"
-)
 
 
 @dataclass(slots=True)
@@ -112,11 +99,7 @@ class Server:
         return self.sockets
 
     def _run_without_message(self, fn: RouteFn, kind: RouteKind, name: str) -> None:
-        first = self.sockets[0]
-        source = Source(first, first.ip, first.port)
-        ctx = Ctx(parse_message(_DUMMY_REQUEST), first, first.ip, first.port, self.pipeline,
-                  kind, source=source)  # fmt: skip
-        ctx.route_name = name
+        ctx = self.pipeline.detached_ctx(self.sockets[0], kind, name)
         self.pipeline.run_route(fn, ctx)
 
     def _arm(self, timer: TimerRoute) -> None:

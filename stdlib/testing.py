@@ -7,11 +7,14 @@ the text as the runtime parses a datagram and wraps it in a `Ctx` whose runtime 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 from runtime.api import Ctx, RouteKind
+from runtime.core.pipeline import DUMMY_REQUEST
+from runtime.core.script import RouteFn
 from runtime.sip import parse_message
-from runtime.transport.socketinfo import parse_listen
+from runtime.transport.socketinfo import SocketInfo, parse_listen
 
 OUR_IP = "192.0.2.10"
 OUR_PORT = 5060
@@ -27,6 +30,8 @@ class RecordingCore:
         self.replies: list[tuple[int, str]] = []
         self.reply_headers: list[list[str]] = []
         self.forwards: list[tuple[str | None, str | None, str | None, bytes]] = []
+        # launch()es, not run: the caller drives (or closes) a job that is a coroutine
+        self.launched: list[tuple[Ctx, int | Coroutine[Any, Any, int], RouteFn | None]] = []
 
     def forward(self, ctx: Ctx, dest: str | None) -> int:
         self.forwards.append((dest, ctx.du, ctx.ruri, ctx.msg.to_bytes()))
@@ -40,6 +45,14 @@ class RecordingCore:
         self.replies.append((code, reason))
         self.reply_headers.append([*ctx.reply_headers, *headers])
         return 1
+
+    def detached_ctx(self, socket: SocketInfo, kind: RouteKind, name: str) -> Ctx:
+        ctx = Ctx(parse_message(DUMMY_REQUEST), socket, socket.ip, socket.port, self, kind)
+        ctx.route_name = name
+        return ctx
+
+    def launch(self, ctx: Ctx, job: int | Coroutine[Any, Any, int], report: RouteFn | None) -> None:
+        self.launched.append((ctx, job, report))
 
 
 def wire(text: str) -> bytes:

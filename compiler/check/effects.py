@@ -1,7 +1,8 @@
 """Which routes can suspend: a fact the code generator needs (DESIGN.md "Suspension").
 
 A route can suspend when it runs `async(...)`, calls a function the registry marks
-`suspends`, or calls (`route(x)`) a route that can suspend. Such routes compile to
+`suspends` (but not through `launch(...)`, which runs it beside the route), or calls
+(`route(x)`) a route that can suspend. Such routes compile to
 `async def`; every other route stays a plain `def`, so the common path pays no coroutine
 cost. Computed as a fixed point over the static call graph.
 """
@@ -44,10 +45,13 @@ def calls_of(route: ast.RouteDef) -> set[str]:
 
 
 def suspends_directly(route: ast.RouteDef) -> bool:
+    launched: set[int] = set()  # a launch()ed function runs beside the route, not in it
     for node in iter_nodes(route.body):
         if isinstance(node, ast.Async):
             return True
-        if isinstance(node, ast.Call):
+        if isinstance(node, ast.Launch):
+            launched.add(id(node.call))
+        elif isinstance(node, ast.Call) and id(node) not in launched:
             spec = REGISTRY.get(node.name)
             if spec is not None and spec.suspends:
                 return True

@@ -54,6 +54,12 @@ class CoreServices(Protocol):
 
     def send_reply(self, ctx: Ctx, code: int, reason: str, headers: Sequence[str] = ()) -> int: ...
 
+    def detached_ctx(self, socket: SocketInfo, kind: RouteKind, name: str) -> Ctx: ...
+
+    def launch(
+        self, ctx: Ctx, job: int | Coroutine[Any, Any, int], report: RouteFn | None
+    ) -> None: ...
+
 
 @dataclass(slots=True)
 class Branch:
@@ -341,6 +347,22 @@ class Ctx:
         if 1 <= which <= len(args):
             return args[which - 1]
         return None
+
+    def launch_context(self, param: str | None = None) -> Ctx:
+        """The fresh context a `launch()`ed function and its report route run in: nothing
+        of this run but its socket; `param` (the third argument) is their `$param(1)`."""
+        launched = self.core.detached_ctx(self.socket, RouteKind.REQUEST, "launch")
+        if param is not None:
+            launched.params.append((param,))
+        return launched
+
+    def launch(
+        self, launched: Ctx, job: int | Coroutine[Any, Any, int], report: RouteFn | None
+    ) -> int:
+        """`launch(f(...)[, report[, param]])`: `job` is f called over `launched` (its
+        arguments read from this run); this route goes on at once."""
+        self.core.launch(launched, job, report)
+        return 1
 
     def call_route(self, fn: Callable[[Ctx], int], *args: Value) -> int:
         """`route(name, args...)` for a route that cannot suspend."""

@@ -83,6 +83,19 @@ class _Continue:
                     return int(stop.value)
 
 
+# The message startup, timer and event routes and launch() reports see: OpenSIPS gives them
+# a dummy request too.
+DUMMY_REQUEST = (
+    b"OPTIONS sip:127.0.0.1 SIP/2.0\r\n"
+    b"Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKdummy\r\n"
+    b"From: <sip:sipc@127.0.0.1>;tag=dummy\r\n"
+    b"To: <sip:sipc@127.0.0.1>\r\n"
+    b"Call-ID: dummy\r\n"
+    b"CSeq: 1 OPTIONS\r\n"
+    b"Content-Length: 0\r\n\r\n"
+)
+
+
 class Pipeline:
     """Receives every message from the transports and runs the script over it."""
 
@@ -209,7 +222,9 @@ class Pipeline:
         if onreply is None:
             self._forward_reply(msg)
             return
-        ctx = Ctx(msg, source.socket, source.ip, source.port, self, RouteKind.ONREPLY, source=source)
+        ctx = Ctx(
+            msg, source.socket, source.ip, source.port, self, RouteKind.ONREPLY, source=source
+        )
         self.run_route(onreply, ctx, then=lambda: self._forward_reply(msg))
 
     def _forward_reply(self, msg: Response) -> None:
@@ -234,9 +249,7 @@ class Pipeline:
 
     # ------------------------------------------------------------------ run a route
 
-    def run_route(
-        self, fn: RouteFn, ctx: Ctx, then: Callable[[], None] | None = None
-    ) -> None:
+    def run_route(self, fn: RouteFn, ctx: Ctx, then: Callable[[], None] | None = None) -> None:
         """Run one route over `ctx`; `then` runs after it unless the script dropped."""
         try:
             result = fn(ctx)
@@ -301,6 +314,21 @@ class Pipeline:
             return
         if then is not None:
             then()
+
+    def detached_ctx(self, socket: SocketInfo, kind: RouteKind, name: str) -> Ctx:
+        """A context with no SIP message of its own (a dummy OPTIONS), for the routes that
+        run without one: startup, timer and event routes, `launch()` reports."""
+        source = Source(socket, socket.ip, socket.port)
+        ctx = Ctx(parse_message(DUMMY_REQUEST), socket, socket.ip, socket.port, self, kind,
+                  source=source)  # fmt: skip
+        ctx.route_name = name
+        return ctx
+
+    def launch(self, ctx: Ctx, job: int | Coroutine[Any, Any, int], report: RouteFn | None) -> None:
+        """`launch(f(...), report)`: `job` (f's coroutine, or the code of an f that ran at
+        once) goes on beside the script; when it ends, `report` runs over `ctx` with `$rc`
+        = f's code. A failing job is logged and counted like a failing route."""
+        self.run_route(lambda ctx: _launched(ctx, job, report), ctx)
 
     def _script_failed(self, exc: Exception, ctx: Ctx) -> None:
         self.stats.script_errors += 1
@@ -384,9 +412,7 @@ class Pipeline:
                 return info
         return None
 
-    def send_reply(
-        self, ctx: Ctx, code: int, reason: str, headers: Sequence[str] = ()
-    ) -> int:
+    def send_reply(self, ctx: Ctx, code: int, reason: str, headers: Sequence[str] = ()) -> int:
         msg = ctx.msg
         sender = self.sender
         if not isinstance(msg, Request) or sender is None or msg.method == "ACK":
@@ -442,3 +468,11 @@ def _header_pairs(lines: Sequence[str]) -> list[tuple[str, str]]:
         if sep and name.strip():
             out.append((name.strip(), value.strip()))
     return out
+
+
+async def _launched(ctx: Ctx, job: int | Coroutine[Any, Any, int], report: RouteFn | None) -> int:
+    ctx.rc = job if isinstance(job, int) else await job
+    if report is None:
+        return ctx.rc
+    result = report(ctx)
+    return result if isinstance(result, int) else await result

@@ -165,6 +165,27 @@ def test_suspending_routes_are_coroutines() -> None:
     assert asyncio.run(go()) == [(202, "Woke up with 1")]
 
 
+def test_launch_runs_the_function_beside_a_route_that_goes_on() -> None:
+    module = load("launch")
+    # a launch()ed function that suspends does not make the launching route a coroutine
+    assert not asyncio.iscoroutinefunction(module.route_main)
+    rc, ctx, core = run_main(module, INVITE)
+    assert rc == 1 and core.replies == [(200, "Launched")]  # type: ignore[attr-defined]
+    [(launched, job, report), (_, bare, no_report)] = core.launched  # type: ignore[attr-defined]
+    assert report is module.route_report and no_report is None
+    assert launched is not ctx and launched.vars == {} and launched.params == [
+        ("for bob at sip:alice@192.0.2.10",)  # the third argument, read when launched
+    ]
+
+    async def finish() -> int:
+        bare.close()  # sleep(0): not run here
+        return int(await job)
+
+    launched.rc = asyncio.run(finish())
+    report(launched)
+    assert launched.vars == {"rc": 1, "param": "for bob at sip:alice@192.0.2.10"}
+
+
 def test_route_names_computed_at_run_time() -> None:
     module = load("dynamic")
     _, ctx, core = run_main(module, INVITE)

@@ -207,6 +207,54 @@ async def test_a_coroutine_route_becomes_a_task_only_when_it_suspends() -> None:
     assert len(requests) == 2 and not pipeline.in_flight
 
 
+async def test_launch_reports_later_over_a_fresh_context_while_the_route_goes_on() -> None:
+    gate: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    reports: list[tuple[int, object, object, str]] = []
+
+    async def job() -> int:
+        return await gate
+
+    def report(ctx: Ctx) -> int:
+        reports.append((ctx.rc, ctx.param(1), ctx.vars.get("x"), ctx.msg.method))
+        return 1
+
+    def main(ctx: Ctx) -> int:
+        ctx.vars["x"] = "of the launching run"
+        launched = ctx.launch_context(f"for {ctx.ruri}")
+        ctx.launch(launched, job(), report)
+        return ctx.forward()
+
+    pipeline, sender = make_pipeline(RouteTable(main=main))
+    pipeline.receive(request(), Source(UDP, "10.0.0.1", 5062))
+    assert len(sender.sent) == 1 and not reports and len(pipeline.in_flight) == 1
+    gate.set_result(-2)
+    await asyncio.gather(*pipeline.in_flight)
+    # $rc is the function's code; the message is a dummy; no $var of the launching run
+    assert reports == [(-2, "for sip:bob@127.0.0.2:5070", None, "OPTIONS")]
+
+
+async def test_a_launched_job_that_fails_is_a_script_error_and_reports_nothing() -> None:
+    reports: list[int] = []
+
+    async def broken() -> int:
+        await asyncio.sleep(0)
+        raise ZeroDivisionError
+
+    def report(ctx: Ctx) -> int:
+        reports.append(ctx.rc)
+        return 1
+
+    def main(ctx: Ctx) -> int:
+        ctx.launch(ctx.launch_context(), broken(), report)
+        ctx.launch(ctx.launch_context(), 7, report)  # a function that ran at once: its code
+        return ctx.forward()
+
+    pipeline, sender = make_pipeline(RouteTable(main=main))
+    pipeline.receive(request(), Source(UDP, "10.0.0.1", 5062))
+    await asyncio.gather(*pipeline.in_flight)
+    assert reports == [7] and pipeline.stats.script_errors == 1 and len(sender.sent) == 1
+
+
 def test_record_route_and_loose_route_through_us() -> None:
     def proxy(ctx: Ctx) -> int:
         if ctx.hdr("Route") is not None:
