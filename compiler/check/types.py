@@ -26,6 +26,7 @@ Env = dict[str, frozenset[str]]
 _BOTH = frozenset({"int", "str"})
 _ARITH = ("-", "*", "/", "%", "<<", ">>")
 _BITWISE = ("&", "|", "^")
+_PLUS_OR_BITWISE = ("+", *_BITWISE)
 
 
 @record
@@ -210,8 +211,8 @@ def _check_binop(node: ast.BinOp, env: Env, cache: dict[int, Shape | None]) -> l
     if left is None or right is None:
         return []
     severity = _severity(left, right)
-    lt, rt = show(node.left), show(node.right)
     if node.op == "+" and left.kind == "str" and right.kind == "literal":
+        lt, rt = show(node.left), show(node.right)
         return [
             make(
                 "type-mismatch",
@@ -222,7 +223,8 @@ def _check_binop(node: ast.BinOp, env: Env, cache: dict[int, Shape | None]) -> l
                 severity=severity,
             )
         ]
-    if node.op in ("+", *_BITWISE) and left.is_int and right.kind == "str":
+    if node.op in _PLUS_OR_BITWISE and left.is_int and right.kind == "str":
+        lt, rt = show(node.left), show(node.right)
         return [
             make(
                 "type-mismatch",
@@ -245,6 +247,7 @@ def _check_binop(node: ast.BinOp, env: Env, cache: dict[int, Shape | None]) -> l
             )
         ]
     if node.op in _BITWISE and left.kind == "str" and right.is_int:
+        lt, rt = show(node.left), show(node.right)
         return [
             make(
                 "type-mismatch",
