@@ -188,10 +188,22 @@ def _check_arity(
     ]
 
 
+# id(spec) -> (spec, min_args, max_args): FunctionInfo computes them on each read
+_ARITY: dict[int, tuple[FunctionInfo, int, int]] = {}
+
+
+def _arity(spec: FunctionInfo) -> tuple[int, int]:
+    known = _ARITY.get(id(spec))
+    if known is None or known[0] is not spec:
+        known = _ARITY[id(spec)] = (spec, spec.min_args, spec.max_args)
+    return known[1], known[2]
+
+
 def _check_args(
     call: ast.Call, spec: FunctionInfo, routes: set[tuple[str, str | None]]
 ) -> list[Diagnostic]:
-    out = _check_arity(call, spec.min_args, spec.max_args, spec.params)
+    min_args, max_args = _arity(spec)
+    out = _check_arity(call, min_args, max_args, spec.params)
     if out:
         return out
     for index, (param, arg) in enumerate(zip(spec.params, call.args, strict=False)):

@@ -248,7 +248,7 @@ class _Flow:
                     written.append(quoted)  # 2.x style: an output written in quotes
                 elif param is None or param.kind is ParamKind.STR:
                     state = self.formats([arg], state)
-        return state | _var_names(written)
+        return state | _var_names(written) if written else state
 
     # ------------------------------------------------------------------ expressions
 
