@@ -81,18 +81,24 @@ class _ParserRule(Rule):
 
 
 def _rules_by_identity(parser: Lark) -> Lark:
-    """`parser`, its rules made `_ParserRule`s (after it is saved: not in the cache file)."""
-    lalr = parser.parser.parser.parser
-    for actions in lalr.parse_table.states.values():
-        for _action, arg in actions.values():
-            if type(arg) is Rule:
-                arg.__class__ = _ParserRule
-    for rule in parser.rules:
-        if type(rule) is Rule:
-            rule.__class__ = _ParserRule
-    # Lark's own tree builder, keyed by the same objects: hashed anew (a dict copy would
-    # keep the old hashes)
-    lalr.callbacks = {rule: callback for rule, callback in lalr.callbacks.items()}
+    """`parser`, its rules made `_ParserRule`s (after it is saved: not in the cache file).
+
+    Only a speed-up: with a Lark whose objects are laid out otherwise it is left out."""
+    try:
+        lalr = parser.parser.parser.parser
+        rules = {id(rule): rule for rule in parser.rules}
+        for actions in lalr.parse_table.states.values():
+            for _action, arg in actions.values():
+                if isinstance(arg, Rule):
+                    rules[id(arg)] = arg
+        for rule in rules.values():
+            if type(rule) is Rule:
+                rule.__class__ = _ParserRule
+        # Lark's own tree builder, keyed by the same objects: hashed anew (a dict copy
+        # would keep the old hashes)
+        lalr.callbacks = {rule: callback for rule, callback in lalr.callbacks.items()}
+    except (AttributeError, TypeError):
+        pass
     return parser
 
 
