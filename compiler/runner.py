@@ -56,4 +56,5 @@ def run_module(
     level = getattr(logging, log_level.upper()) if log_level else script_log_level(module)
     configure_logging(level)
     sockets = list(listen) or list(getattr(module.CONFIG, "sockets", ())) or ["udp:127.0.0.1:5060"]
-    return server.serve(module.ROUTES, sockets, stats_file=stats_file)
+    options = server.script_options(getattr(module, "CONFIG", None))
+    return server.serve(module.ROUTES, sockets, stats_file=stats_file, options=options)

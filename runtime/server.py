@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from runtime import _native
 from runtime.core.log import configure_logging
 from runtime.core.pipeline import Pipeline
-from runtime.core.script import RouteFn, RouteKind, RouteTable, TimerRoute
+from runtime.core.script import RouteFn, RouteKind, RouteTable, ScriptConfig, TimerRoute
 from runtime.core.stateful import TICK as TM_TICK
 from runtime.sip import StreamFramer
 from runtime.transport.layer import BindError, Transports
@@ -42,6 +42,11 @@ EXIT_STARTUP_FAILURE = 3
 class ServerOptions:
     stats_file: str | None = None
     tcp_idle_timeout: float = 120.0
+    # UDP receive buffer, bytes (the script's `maxbuffer`). OpenSIPS asks for 256 KB; a
+    # Python proxy's pauses (a collection, a burst of timers) are longer, and a full buffer
+    # drops datagrams that SIP then retransmits, so sipc asks for 4 MiB. The kernel caps it
+    # at net.core.rmem_max.
+    udp_rcvbuf: int = 4 << 20
     drain_timeout: float = 5.0
     use_uvloop: bool = True
     aliases: tuple[str, ...] = ()
@@ -63,7 +68,11 @@ class Server:
         self.stats = TransportStats()
         self.pipeline = Pipeline(routes, self.stats)
         self.transports = Transports(
-            self.pipeline, StreamFramer, self.stats, self.options.tcp_idle_timeout
+            self.pipeline,
+            StreamFramer,
+            self.stats,
+            self.options.tcp_idle_timeout,
+            self.options.udp_rcvbuf,
         )
         self.sockets: list[SocketInfo] = []
         self._stopping = asyncio.Event()
@@ -203,6 +212,16 @@ def _loop_factory(use_uvloop: bool) -> Callable[[], asyncio.AbstractEventLoop] |
         return None
     factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
     return factory
+
+
+def script_options(config: ScriptConfig | None) -> ServerOptions:
+    """The server options a compiled script's core parameters set: `maxbuffer` (the UDP
+    receive buffer)."""
+    options = ServerOptions()
+    for name, value in config.globals if config is not None else ():
+        if name == "maxbuffer" and value.strip().isdigit() and int(value) > 0:
+            options.udp_rcvbuf = int(value)
+    return options
 
 
 def serve(

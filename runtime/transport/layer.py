@@ -33,8 +33,10 @@ def family_of(ip: str) -> int:
     return socket.AF_INET6 if ":" in ip else socket.AF_INET
 
 
-def _bound_socket(info: SocketInfo, kind: int) -> socket.socket:
-    """Bind here rather than in the loop, so the error carries its errno on every loop."""
+def _bound_socket(info: SocketInfo, kind: int, rcvbuf: int | None = None) -> socket.socket:
+    """Bind here rather than in the loop, so the error carries its errno on every loop.
+
+    `rcvbuf`: the receive buffer to ask for (the kernel caps it at net.core.rmem_max)."""
     sock = socket.socket(info.af, kind)
     try:
         if kind == socket.SOCK_STREAM:
@@ -42,6 +44,8 @@ def _bound_socket(info: SocketInfo, kind: int) -> socket.socket:
             sock.bind((info.ip, info.port))
             sock.listen(1024)
         else:
+            if rcvbuf is not None and rcvbuf > sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
             sock.bind((info.ip, info.port))
         sock.setblocking(False)
     except OSError as exc:
@@ -62,6 +66,7 @@ class Transports:
         "sockets",
         "stats",
         "tcp",
+        "udp_rcvbuf",
     )
 
     def __init__(
@@ -70,8 +75,10 @@ class Transports:
         framer_factory: FramerFactory,
         stats: TransportStats | None = None,
         tcp_idle_timeout: float = 120.0,
+        udp_rcvbuf: int | None = None,
     ) -> None:
         self.receiver = receiver
+        self.udp_rcvbuf = udp_rcvbuf
         self.stats = stats if stats is not None else TransportStats()
         self.tcp = TcpPool(receiver, self.stats, framer_factory, tcp_idle_timeout)
         self.sockets: list[SocketInfo] = []
@@ -105,7 +112,9 @@ class Transports:
 
     async def _bind_udp(self, loop: asyncio.AbstractEventLoop, info: SocketInfo) -> None:
         listener = UdpListener(info, self.receiver, self.stats)
-        sock = _bound_socket(info, socket.SOCK_DGRAM)
+        sock = _bound_socket(info, socket.SOCK_DGRAM, self.udp_rcvbuf)
+        log.debug("%s: receive buffer %d bytes", info.name,
+                  sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))  # fmt: skip
         transport, _ = await loop.create_datagram_endpoint(lambda: listener, sock=sock)
         bound = replace(info, port=int(transport.get_extra_info("sockname")[1]))
         listener.info = bound

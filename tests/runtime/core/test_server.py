@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from runtime.api import Ctx, RouteKind, RouteTable, TimerRoute
-from runtime.server import EXIT_STARTUP_FAILURE, Server, ServerOptions, serve
+from runtime.core.script import ScriptConfig
+from runtime.server import EXIT_STARTUP_FAILURE, Server, ServerOptions, script_options, serve
 from runtime.transport.socketinfo import parse_listen
 
 
@@ -83,3 +84,12 @@ async def test_startup_timer_and_request_routes_then_stop(tmp_path: Path) -> Non
     assert events.count("timer TIMER") == ticks  # no tick after stop
     stats = json.loads(stats_file.read_text())
     assert stats["requests"] == 1 and stats["sent"] == 1 and stats["malformed"] == 0
+
+
+def test_the_script_sets_the_udp_receive_buffer_with_maxbuffer() -> None:
+    def config(*globals: tuple[str, str]) -> ScriptConfig:
+        return ScriptConfig(source="proxy.cfg", sha256="", globals=globals)
+
+    assert script_options(None).udp_rcvbuf == ServerOptions().udp_rcvbuf == 4 << 20
+    assert script_options(config(("maxbuffer", "262144"))).udp_rcvbuf == 262144
+    assert script_options(config(("log_level", "3"))).udp_rcvbuf == 4 << 20

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sys
 from collections.abc import Iterable
+from pathlib import Path
 
 import pytest
 
@@ -143,3 +145,22 @@ async def test_bind_conflict_names_the_socket() -> None:
     finally:
         first.close()
         second.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads Linux's rmem_max")
+async def test_udp_listeners_ask_for_the_receive_buffer_they_are_given() -> None:
+    rmem_max = int(Path("/proc/sys/net/core/rmem_max").read_text())
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as plain:
+        default = plain.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    wanted = 1 << 20
+    layer = Transports(Recorder(), BlankLineFramer, udp_rcvbuf=wanted)
+    await layer.bind([parse_listen("udp:127.0.0.1:0")])
+    try:
+        [listener] = layer._udp.values()
+        assert listener.transport is not None
+        sock = listener.transport.get_extra_info("socket")
+        got = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    finally:
+        layer.close()
+    # Linux doubles what it is asked for (its bookkeeping), capped at rmem_max
+    assert got == max(default, 2 * min(wanted, rmem_max))
