@@ -58,7 +58,10 @@ class Scanned:
 # What `scan` jumps over: text without the characters it acts on (quotes, `$`, `#`, `/`,
 # a backquote, a backslash), and strings that close on their own line. It stops at the
 # rest: variables, comments and the strings that hold a newline or do not close.
-_SCAN_SKIP = re.compile(r"""(?:[^"'$#/`\\]++|"[^"\\\n]*+(?:\\[^\n][^"\\\n]*+)*+"|'[^'\n]*+')*+""")
+# Plain quantifiers, not possessive ones: CPython 3.11.2 (Debian 12's; 3.11.7 is right) gets
+# `*+` in a repeated group wrong. None of the alternatives can match what another does, so
+# the match is the same and no backtracking is needed.
+_SCAN_SKIP = re.compile(r"""(?:[^"'$#/`\\]+|"[^"\\\n]*(?:\\[^\n][^"\\\n]*)*"|'[^'\n]*')*""")
 _NOT_NEWLINE = re.compile(r"[^\n]")
 _DQ_BODY = re.compile(r'(?:[^"\\]|\\.)*', re.S)  # after a `"`: up to the closing one
 
