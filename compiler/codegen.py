@@ -329,7 +329,7 @@ class CodeGenerator:
             f"ROUTES = RouteTable({', '.join(args)})",
             "",
             'if __name__ == "__main__":',
-            "    sys.exit(serve_main(ROUTES, CONFIG.sockets or ('udp:127.0.0.1:5060',)))",
+            "    sys.exit(serve_main(ROUTES, CONFIG.sockets or ('udp:127.0.0.1:5060',), config=CONFIG))",
         ]
 
     # ------------------------------------------------------------------ helpers

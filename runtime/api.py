@@ -81,8 +81,10 @@ def serve(routes: RouteTable, sockets: Sequence[str], *, stats_file: str | None 
     return server.serve(routes, sockets, stats_file=stats_file)
 
 
-def serve_main(routes: RouteTable, default_sockets: Sequence[str]) -> int:
+def serve_main(
+    routes: RouteTable, default_sockets: Sequence[str], *, config: ScriptConfig | None = None
+) -> int:
     """`python proxy.py [-l udp:IP:PORT]... [--stats-file F]`: run a compiled module alone."""
     from runtime import server
 
-    return server.serve_main(routes, default_sockets)
+    return server.serve_main(routes, default_sockets, config=config)

@@ -252,7 +252,11 @@ def serve(
 
 
 def serve_main(
-    routes: RouteTable, default_sockets: Sequence[str], argv: Sequence[str] | None = None
+    routes: RouteTable,
+    default_sockets: Sequence[str],
+    argv: Sequence[str] | None = None,
+    *,
+    config: ScriptConfig | None = None,
 ) -> int:
     """Command line of a compiled module run alone: `python proxy.py [-l SOCKET]...`."""
     parser = argparse.ArgumentParser(description="Run this compiled sipc script.")
@@ -263,5 +267,7 @@ def serve_main(
     parser.add_argument("--no-uvloop", action="store_true", help="use the stdlib event loop")
     args = parser.parse_args(argv)
     configure_logging(getattr(logging, str(args.log_level).upper(), logging.INFO))
-    options = ServerOptions(stats_file=args.stats_file, use_uvloop=not args.no_uvloop)
+    options = script_options(config)
+    options.stats_file = args.stats_file
+    options.use_uvloop = not args.no_uvloop
     return serve(routes, args.listen or list(default_sockets), options=options)

@@ -69,4 +69,6 @@ __sipc_linemap__: dict[int, tuple[str, int, str]] = {
 }
 
 if __name__ == "__main__":
-    sys.exit(serve_main(ROUTES, CONFIG.sockets or ("udp:127.0.0.1:5060",)))
+    sys.exit(
+        serve_main(ROUTES, CONFIG.sockets or ("udp:127.0.0.1:5060",), config=CONFIG)
+    )
