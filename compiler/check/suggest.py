@@ -14,7 +14,10 @@ from each numbered letter to the names that have it (made once per list and run)
 every name's count for a word in one `Counter` update.
 
 Scripts also repeat their mistakes (a route called from ten places that is never defined),
-so each question is answered once per `check()` run: `forget()` starts a run afresh.
+so each question is answered once per `check()` run: `forget()` starts a run afresh. The
+indexes outlive a run: most lists are the same in every run (the registry's functions, the
+pseudo-variables), so a process that checks many scripts indexes them once. At most
+_MAX_INDEXES lists are kept.
 """
 
 from __future__ import annotations
@@ -29,12 +32,14 @@ _ANSWERS: dict[tuple[str, tuple[str, ...], float], str | None] = {}
 # each numbered letter -> the names that have it.
 _Index = tuple[list[tuple[int, list[str]]], dict[tuple[str, int], list[str]]]
 _INDEXES: dict[tuple[str, ...], _Index] = {}
+_MAX_INDEXES = 32
 
 
 def forget() -> None:
-    """Drop the answers of the previous run."""
+    """Drop the answers of the previous run (and the indexes, when there are many)."""
     _ANSWERS.clear()
-    _INDEXES.clear()
+    if len(_INDEXES) > _MAX_INDEXES:
+        _INDEXES.clear()
 
 
 def closest(word: str, known: Iterable[str], cutoff: float) -> str | None:
