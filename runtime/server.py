@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from runtime import _native
+from runtime.core.ctx import detached_context
 from runtime.core.log import configure_logging
 from runtime.core.pipeline import Pipeline
 from runtime.core.script import RouteFn, RouteKind, RouteTable, ScriptConfig, TimerRoute
@@ -108,7 +109,7 @@ class Server:
         return self.sockets
 
     def _run_without_message(self, fn: RouteFn, kind: RouteKind, name: str) -> None:
-        ctx = self.pipeline.detached_ctx(self.sockets[0], kind, name)
+        ctx = detached_context(self.pipeline, self.sockets[0], kind, name)
         self.pipeline.run_route(fn, ctx)
 
     def _arm(self, timer: TimerRoute) -> None:

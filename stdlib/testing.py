@@ -11,10 +11,9 @@ from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from runtime.api import Ctx, RouteKind
-from runtime.core.pipeline import DUMMY_REQUEST
 from runtime.core.script import RouteFn
 from runtime.sip import parse_message
-from runtime.transport.socketinfo import SocketInfo, parse_listen
+from runtime.transport.socketinfo import parse_listen
 
 OUR_IP = "192.0.2.10"
 OUR_PORT = 5060
@@ -45,11 +44,6 @@ class RecordingCore:
         self.replies.append((code, reason))
         self.reply_headers.append([*ctx.reply_headers, *headers])
         return 1
-
-    def detached_ctx(self, socket: SocketInfo, kind: RouteKind, name: str) -> Ctx:
-        ctx = Ctx(parse_message(DUMMY_REQUEST), socket, socket.ip, socket.port, self, kind)
-        ctx.route_name = name
-        return ctx
 
     def launch(self, ctx: Ctx, job: int | Coroutine[Any, Any, int], report: RouteFn | None) -> None:
         self.launched.append((ctx, job, report))

@@ -54,8 +54,6 @@ class CoreServices(Protocol):
 
     def send_reply(self, ctx: Ctx, code: int, reason: str, headers: Sequence[str] = ()) -> int: ...
 
-    def detached_ctx(self, socket: SocketInfo, kind: RouteKind, name: str) -> Ctx: ...
-
     def launch(
         self, ctx: Ctx, job: int | Coroutine[Any, Any, int], report: RouteFn | None
     ) -> None: ...
@@ -150,6 +148,7 @@ class Ctx:
         "avp",
         "branches",
         "core",
+        "detached",
         "du",
         "flags",
         "kind",
@@ -189,6 +188,8 @@ class Ctx:
         self.src_port: int = src_port
         self.core: CoreServices = core
         self.kind: RouteKind = kind
+        # no message of its own (a dummy one): startup, timer and event routes, launch()
+        self.detached: bool = False
         self.route_name: str = ""
         self.vars: dict[str, Value] = {}
         # the AVP store will move to the transaction; a stateless run owns its own
@@ -351,7 +352,7 @@ class Ctx:
     def launch_context(self, param: str | None = None) -> Ctx:
         """The fresh context a `launch()`ed function and its report route run in: nothing
         of this run but its socket; `param` (the third argument) is their `$param(1)`."""
-        launched = self.core.detached_ctx(self.socket, RouteKind.REQUEST, "launch")
+        launched = detached_context(self.core, self.socket, RouteKind.REQUEST, "launch")
         if param is not None:
             launched.params.append((param,))
         return launched
@@ -783,3 +784,26 @@ class Ctx:
         """Stateless reply to the request being processed; `headers` are whole lines
         (`"Contact: <sip:a@b>;expires=60"`) added after those `append_to_reply()` queued."""
         return self.core.send_reply(self, code, reason, headers)
+
+
+# The message startup, timer and event routes and launch() reports see: OpenSIPS gives them
+# a dummy request too.
+DUMMY_REQUEST = (
+    b"OPTIONS sip:127.0.0.1 SIP/2.0\r\n"
+    b"Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKdummy\r\n"
+    b"From: <sip:sipc@127.0.0.1>;tag=dummy\r\n"
+    b"To: <sip:sipc@127.0.0.1>\r\n"
+    b"Call-ID: dummy\r\n"
+    b"CSeq: 1 OPTIONS\r\n"
+    b"Content-Length: 0\r\n\r\n"
+)
+
+
+def detached_context(core: CoreServices, socket: SocketInfo, kind: RouteKind, name: str) -> Ctx:
+    """A context with no SIP message of its own (a dummy OPTIONS), for the routes that run
+    without one: startup, timer and event routes, `launch()`ed functions and reports."""
+    ctx = Ctx(parse_message(DUMMY_REQUEST), socket, socket.ip, socket.port, core, kind,
+              source=Source(socket, socket.ip, socket.port))  # fmt: skip
+    ctx.route_name = name
+    ctx.detached = True
+    return ctx

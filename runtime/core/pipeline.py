@@ -83,19 +83,6 @@ class _Continue:
                     return int(stop.value)
 
 
-# The message startup, timer and event routes and launch() reports see: OpenSIPS gives them
-# a dummy request too.
-DUMMY_REQUEST = (
-    b"OPTIONS sip:127.0.0.1 SIP/2.0\r\n"
-    b"Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKdummy\r\n"
-    b"From: <sip:sipc@127.0.0.1>;tag=dummy\r\n"
-    b"To: <sip:sipc@127.0.0.1>\r\n"
-    b"Call-ID: dummy\r\n"
-    b"CSeq: 1 OPTIONS\r\n"
-    b"Content-Length: 0\r\n\r\n"
-)
-
-
 class Pipeline:
     """Receives every message from the transports and runs the script over it."""
 
@@ -282,7 +269,7 @@ class Pipeline:
             self._script_failed(exc, ctx)
             return
         else:  # it really waits for something: only now does it become a task
-            if ctx.kind is RouteKind.REQUEST:
+            if ctx.kind is RouteKind.REQUEST and not ctx.detached:
                 self.stateful.before_suspend(ctx)
             task = asyncio.get_running_loop().create_task(
                 self._resume(coro, pending, ctx, then), name=f"route {ctx.callid}"
@@ -314,15 +301,6 @@ class Pipeline:
             return
         if then is not None:
             then()
-
-    def detached_ctx(self, socket: SocketInfo, kind: RouteKind, name: str) -> Ctx:
-        """A context with no SIP message of its own (a dummy OPTIONS), for the routes that
-        run without one: startup, timer and event routes, `launch()` reports."""
-        source = Source(socket, socket.ip, socket.port)
-        ctx = Ctx(parse_message(DUMMY_REQUEST), socket, socket.ip, socket.port, self, kind,
-                  source=source)  # fmt: skip
-        ctx.route_name = name
-        return ctx
 
     def launch(self, ctx: Ctx, job: int | Coroutine[Any, Any, int], report: RouteFn | None) -> None:
         """`launch(f(...), report)`: `job` (f's coroutine, or the code of an f that ran at

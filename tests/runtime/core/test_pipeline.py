@@ -227,6 +227,8 @@ async def test_launch_reports_later_over_a_fresh_context_while_the_route_goes_on
     pipeline, sender = make_pipeline(RouteTable(main=main))
     pipeline.receive(request(), Source(UDP, "10.0.0.1", 5062))
     assert len(sender.sent) == 1 and not reports and len(pipeline.in_flight) == 1
+    # a waiting job is no request waiting: its dummy message gets no transaction
+    assert pipeline.stateful.table.live == 0
     gate.set_result(-2)
     await asyncio.gather(*pipeline.in_flight)
     # $rc is the function's code; the message is a dummy; no $var of the launching run
