@@ -144,13 +144,18 @@ class TimerSettings:
     answer_unknown_cancel: bool = True  # 481 (as a UAS, §9.2); False: StrayCancel (§16.10)
     wt_timer: float | None = None
 
+    def _or_64_t1(self, knob: float | None) -> float:
+        """RFC 3261's 64*T1, unless the tm knob standing for this timer is set."""
+        return 64 * self.t1 if knob is None else knob
+
+    # one property per timer, not aliases like `timer_f = timer_b` (mypyc)
     @property
     def timer_b(self) -> float:
-        return 64 * self.t1 if self.fr_timeout is None else self.fr_timeout
+        return self._or_64_t1(self.fr_timeout)
 
     @property
-    def timer_f(self) -> float:  # a property of its own, not `timer_f = timer_b` (mypyc)
-        return 64 * self.t1 if self.fr_timeout is None else self.fr_timeout
+    def timer_f(self) -> float:
+        return self._or_64_t1(self.fr_timeout)
 
     @property
     def timer_h(self) -> float:
@@ -158,15 +163,15 @@ class TimerSettings:
 
     @property
     def timer_j(self) -> float:  # wt_timer too: OpenSIPS keeps no transaction longer
-        return 64 * self.t1 if self.wt_timer is None else self.wt_timer
+        return self._or_64_t1(self.wt_timer)
 
     @property
     def timer_l(self) -> float:
-        return 64 * self.t1 if self.wt_timer is None else self.wt_timer
+        return self._or_64_t1(self.wt_timer)
 
     @property
-    def timer_m(self) -> float:  # a property of its own, not `timer_m = timer_l` (mypyc)
-        return 64 * self.t1 if self.wt_timer is None else self.wt_timer
+    def timer_m(self) -> float:
+        return self._or_64_t1(self.wt_timer)
 
     @property
     def timer_d(self) -> float:
