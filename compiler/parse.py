@@ -22,7 +22,7 @@ import lark
 from lark import Lark, Token, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.grammar import Rule
 
-from compiler import ast, cache
+from compiler import ast, cache, lexing
 from compiler.astbuild import Builder, callbacks, unshared
 from compiler.astbuild import unescape_string as unescape_string  # part of this module's API
 from compiler.diagnostics import Diagnostic, Note, make
@@ -55,14 +55,14 @@ def _parser() -> Lark:
     stored = cache.read(name)
     if stored is not None:
         try:
-            return _rules_by_identity(Lark.load(io.BytesIO(stored)))
+            return _tuned(Lark.load(io.BytesIO(stored)))
         except Exception:  # a damaged or foreign file: build it anew
             pass
     parser = Lark(grammar, **_LARK_OPTIONS)
     buffer = io.BytesIO()
     parser.save(buffer)
     cache.write(name, buffer.getvalue())
-    return _rules_by_identity(parser)
+    return _tuned(parser)
 
 
 class _ParserRule(Rule):
@@ -78,6 +78,12 @@ class _ParserRule(Rule):
     __hash__ = object.__hash__
     __eq__ = object.__eq__
     __ne__ = object.__ne__
+
+
+def _tuned(parser: Lark) -> Lark:
+    """`parser` made faster, after it is saved (not in the cache file): rules compared by
+    identity, the contextual lexer run by `compiler.lexing`'s loop. Same results."""
+    return lexing.install(_rules_by_identity(parser))
 
 
 def _rules_by_identity(parser: Lark) -> Lark:
