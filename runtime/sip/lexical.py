@@ -92,7 +92,10 @@ def split_list(text: str) -> list[tuple[int, str]]:
 
     Returns (offset, element) pairs; elements are not stripped.
     """
-    if '"' not in text and "<" not in text:
+    if "," not in text:
+        if '"' not in text:
+            return [(0, text)]  # one element (Contact, Route...): the common case
+    elif '"' not in text and "<" not in text:
         pieces: list[tuple[int, str]] = []
         pos = 0
         for piece in text.split(","):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from runtime.sip import (
     SipParseError,
@@ -138,6 +140,27 @@ def test_split_list_respects_quotes_and_angles() -> None:
     ]
     offsets = [at for at, _ in split_list("a,b,,c")]
     assert offsets == [0, 2, 4, 5]
+
+
+def _split_by_hand(text: str) -> list[tuple[int, str]]:
+    """split_list's rule, one character at a time (quotes here never hold a backslash)."""
+    pieces, start, quoted, angle = [], 0, False, False
+    for pos, char in enumerate(text):
+        if char == '"' and not angle:
+            quoted = not quoted
+        elif not quoted and char in "<>":
+            angle = char == "<"
+        elif char == "," and not quoted and not angle:
+            pieces.append((start, text[start:pos]))
+            start = pos + 1
+    return [*pieces, (start, text[start:])]
+
+
+@given(st.lists(st.sampled_from(['"a,b"', "<sip:x@y;p=1,2>", ",", " ", "a", ";q=1", "<", ">"])))
+def test_split_list_every_path_splits_alike(parts: list[str]) -> None:
+    text = "".join(parts)
+    # (every `"` here opens or closes a whole quoted piece: never unterminated)
+    assert split_list(text) == _split_by_hand(text)
 
 
 def test_cseq() -> None:
