@@ -9,13 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler.codegen import Unsupported, generate
-from compiler.diagnostics import CODES, CodeInfo, Diagnostic, make
+from compiler.diagnostics import Diagnostic, make
 from compiler.driver import Analysis, analyze
 from compiler.emit import finish
-
-CODES.setdefault(
-    "unsupported", CodeInfo("error", "a construct the code generator cannot compile yet")
-)
 
 
 @dataclass

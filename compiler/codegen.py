@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from compiler import ast
 from compiler.check.effects import RouteKey, route_key, suspending_routes
+from compiler.check.pvars import FOREACH_CONTEXT
 from compiler.check.walk import iter_nodes
 from compiler.version import __version__
 from stdlib._modules import MODPARAMS
@@ -422,13 +423,13 @@ class CodeGenerator:
                     self._body((s.body,))
         elif isinstance(s, ast.ForEach):
             item = self._fresh("item")
-            if s.collection.transforms or s.collection.context:
-                raise Unsupported(
-                    s.collection.span, "`for` over a transformed variable is not supported yet"
-                )
+            if s.collection.context:
+                raise Unsupported(s.collection.span, FOREACH_CONTEXT)
             inner = self._inner(s.collection)
             w.emit(f"for {item} in ctx.pv_values({s.collection.name!r}, {inner}):", s.span)
             with w.indent():
+                if s.collection.transforms:  # applied to each value, as OpenSIPS does
+                    w.emit(f"{item} = {self._transformed(item, s.collection)}")
                 for line in self._write(s.var, "=", item):
                     w.emit(line)
                 self._block(s.body) if not isinstance(s.body, ast.Block) else self._body(
@@ -705,8 +706,10 @@ class CodeGenerator:
             )
         else:
             base = self._read_plain(pv)
-        if not pv.transforms:
-            return base
+        return self._transformed(base, pv) if pv.transforms else base
+
+    def _transformed(self, base: str, pv: ast.PVar) -> str:
+        """`base` (a Value expression) through the transformations of `pv`."""
         chain_items = []
         literal = True
         for tr in pv.transforms:

@@ -101,6 +101,7 @@ CODES: dict[str, CodeInfo] = {
         "error", "a function or `modparam` of a module the script does not `loadmodule`"
     ),
     "unsupported-function": CodeInfo("error", "an OpenSIPS function sipc does not implement yet"),
+    "unsupported": CodeInfo("error", "a construct the code generator cannot compile yet"),
     "unknown-modparam": CodeInfo("error", "a `modparam` name the module does not have"),
     "modparam-type": CodeInfo("error", "a `modparam` value of the wrong type (number vs string)"),
     "arity": CodeInfo(

@@ -59,6 +59,9 @@ CATALOGUED_MODULES = frozenset(MODULES) | _MODULES_WITHOUT_VARIABLES
 # Transformation classes that modules add; sipc cannot check their names yet.
 MODULE_TRANSFORM_CLASSES = {"rest": "rest_client", "json": "json", "xml": "xml", "b64": "core"}
 
+# also what `sipc build` says of it (compiler.codegen): a clean check is a script that builds
+FOREACH_CONTEXT = "`for` over a variable read in another context is not supported yet"
+
 
 def check(script: ast.Script) -> list[Diagnostic]:
     out: list[Diagnostic] = []
@@ -83,6 +86,8 @@ def check(script: ast.Script) -> list[Diagnostic]:
                     help="iterate with `$var(name)`, `$avp(name)` or `$json(name)`",
                 )
             )
+        if isinstance(node, ast.ForEach) and node.collection.context:
+            out.append(make("unsupported", node.collection.span, FOREACH_CONTEXT))
     return out
 
 

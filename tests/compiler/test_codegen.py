@@ -125,6 +125,7 @@ def test_language_semantics_follow_opensips() -> None:
     assert v["same"] == 1
     assert v["count"] == 3  # the while loop's break
     assert v["joined"] == "ba"  # $avp values, most recent first
+    assert v["upper"] == "BA"  # a `for` over a transformed variable: each value transformed
     assert v["who"] == "ab"  # case "alice" falls through into case "bob" until its break
     assert v["checked"] == "yes" and v["r"] == -1
     assert v["bit4"] == 6  # 1, then += the 5 an assignment-as-condition stored
