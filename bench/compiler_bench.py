@@ -10,9 +10,10 @@ Run: .venv/bin/python bench/compiler_bench.py [--runs N] [--lines N]   (also par
    parse cleanly (route names suffixed per copy, so they stay unique): lines/s of
    `analyze()` in this process, and of a whole `sipc check` process (warm cache). Target
    50,000 lines/s. Then where `analyze()` spends it, phase by phase: the text passes, Lark
-   alone (its contextual lexer, and lexer + LALR loop with no callbacks: the floor of any
-   Lark LALR front end), the same with the AST built as it reduces, and each check pass,
-   each with the cycle collector waiting as it does in `analyze()`.
+   alone (its basic lexer over all terminals; the contextual lexer + LALR loop with no
+   callbacks, the floor of any Lark LALR front end, with compiler.lexing's loop and with
+   Lark's own), the same with the AST built as it reduces, and each check pass, each with
+   the cycle collector waiting as it does in `analyze()`.
 3. `compile_script` of the largest corpus script that builds, and of a >= 10,000-line
    script made only of scripts that build, phase by phase: analyze (parse + checks),
    codegen, and emit (black twice plus the line map), i.e. with and without black.
@@ -36,6 +37,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from lark.lexer import ContextualLexer  # noqa: E402
 
 from compiler import ast, check, parse, source  # noqa: E402
 from compiler.astbuild import Builder  # noqa: E402
@@ -231,6 +234,14 @@ def analyze_phases(path: Path, runs: int) -> list[tuple[str, list[float]]]:
     script = parse.parse_text(text, str(path), path=str(path)).script
     assert script is not None
 
+    def with_lark_loop(run: Callable[[], object]) -> object:
+        lexer = lark.parser.lexer
+        installed, lexer.__class__ = lexer.__class__, ContextualLexer
+        try:
+            return run()
+        finally:
+            lexer.__class__ = installed
+
     def fresh_caches() -> bool:
         walk._last_script, callgraph._last = None, None
         suggest.forget()
@@ -246,8 +257,9 @@ def analyze_phases(path: Path, runs: int) -> list[tuple[str, list[float]]]:
         ("flatten (includes)", lambda: source.flatten(str(path), text)),
         ("scan (comments)", lambda: source.scan(flat.text)),
         ("nesting test", lambda: parse._nesting_too_deep(code)),
-        ("Lark lexer alone", lambda: list(lark.lex(code))),
-        ("Lark lexer + LALR, no callbacks", lambda: bare.parse(code)),
+        ("Lark's basic lexer alone", lambda: list(lark.lex(code))),
+        ("lexer + LALR, no callbacks", lambda: bare.parse(code)),
+        ("  the same, Lark's own lexer loop", lambda: with_lark_loop(lambda: bare.parse(code))),
         (
             "lexer + LALR + AST (astbuild)",
             lambda: parse.building(Builder(flat.source_map)).parse(code),
