@@ -66,7 +66,11 @@ def write(result: BuildResult, out_dir: str, script_path: str) -> Path:
 
 
 def run_mypy(path: Path) -> tuple[bool, str]:
-    """mypy --strict on a generated module, with sipc's own packages importable."""
+    """mypy --strict on a generated module, with sipc's own packages importable.
+
+    mypy runs in the module's folder (its cache goes there), so it is given the absolute
+    path: a relative `-o` names the folder from where sipc was started, not from there."""
+    path = path.resolve()
     root = Path(__file__).resolve().parents[1]
     env = dict(os.environ)
     env["MYPYPATH"] = str(root) + os.pathsep + env.get("MYPYPATH", "")

@@ -116,3 +116,14 @@ def test_run_serves_until_sigterm_and_exits_0(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0, out
+
+
+# ---------------------------------------------------------------- the audit's user mistakes
+
+
+def test_build_mypy_with_a_relative_output_folder(tmp_path: Path) -> None:
+    script = tmp_path / "stateless.cfg"
+    script.write_text(STATELESS.read_text())
+    result = sipc("build", "stateless.cfg", "-o", "out6", "--mypy", cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "mypy --strict: out6/stateless.py is clean" in result.stderr
