@@ -29,7 +29,9 @@ def sip_group() -> None:
 
 
 @sip_group.command("parse")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, allow_dash=True)
+)
 @click.option(
     "--tcp",
     is_flag=True,
@@ -54,7 +56,8 @@ def parse_command(files: tuple[str, ...], tcp: bool, no_validate: bool, compact:
 
     A message the proxy would reject (it answers 400, or drops a response) is reported
     on stderr as `FILE: error at byte N: REASON`, N being the offset of the fault in
-    the file. Exit status: 0 when every message is valid, 1 when any is not.
+    the file. Exit status: 0 when every message is valid, 1 when any is not, 2 when a
+    FILE cannot be read (missing, a folder, no permission).
 
     \b
     sipc sip parse invite.sip
@@ -63,7 +66,11 @@ def parse_command(files: tuple[str, ...], tcp: bool, no_validate: bool, compact:
     """
     failed = False
     for name in files:
-        data = sys.stdin.buffer.read() if name == "-" else _read(name)
+        try:
+            data = sys.stdin.buffer.read() if name == "-" else _read(name)
+        except OSError as exc:  # a folder or a file that went away after click looked
+            click.echo(f"sipc: cannot read {name}: {exc.strerror}", err=True)
+            sys.exit(2)
         label = "<stdin>" if name == "-" else name
         try:
             for index, (offset, message) in enumerate(_messages(data, tcp=tcp)):

@@ -83,3 +83,14 @@ def test_tcp_error_offset_counts_from_the_start_of_the_stream() -> None:
 def test_help_speaks_sip() -> None:
     code, out, _ = run("parse", "--help")
     assert code == 0 and "Content-Length" in out and "error at byte N" in out
+
+
+def test_a_folder_is_a_usage_error_not_a_traceback(tmp_path: Path) -> None:
+    code, out, err = run("parse", str(tmp_path))
+    assert code == 2 and out == ""
+    assert "is a directory" in err and "Traceback" not in err
+
+
+def test_help_states_every_exit_code() -> None:
+    code, out, _ = run("parse", "--help")
+    assert code == 0 and "2 when a" in out and "FILE cannot be read" in out
