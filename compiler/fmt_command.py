@@ -24,11 +24,17 @@ class _Unreadable(Exception):
     """A file that cannot be read as UTF-8 text: a usage problem, reported in one line."""
 
 
+class _Unwritable(Exception):
+    """A reformatted file that cannot be written back: a usage problem, in one line."""
+
+
 @dataclass(slots=True)
 class _Tally:
     changed: int = 0
     unchanged: int = 0
-    failed: int = 0
+    failed: int = 0  # syntax errors
+    unreadable: int = 0
+    unwritable: int = 0
     exit_code: int = EXIT_OK
 
     def worst(self, code: int) -> None:
@@ -59,7 +65,8 @@ def fmt_command(files: tuple[str, ...], check: bool, show_diff: bool) -> None:
 
     \b
     Exit status: 0 nothing to change (or all rewritten), 1 a file would be reformatted
-    (--check) or has syntax errors, 2 a file cannot be read or an internal error.
+    (--check) or has syntax errors, 2 a file cannot be read (or is not UTF-8) or written
+    back, or an internal error.
     """
     tally = _Tally()
     for name in files:
@@ -67,6 +74,11 @@ def fmt_command(files: tuple[str, ...], check: bool, show_diff: bool) -> None:
             _format_one(name, check=check, show_diff=show_diff, tally=tally)
         except _Unreadable as exc:
             click.echo(f"sipc: {exc}", err=True)
+            tally.unreadable += 1
+            tally.worst(EXIT_USAGE)
+        except _Unwritable as exc:
+            click.echo(f"sipc: {exc}", err=True)
+            tally.unwritable += 1
             tally.worst(EXIT_USAGE)
         except Exception as exc:  # never a traceback: one line, and the next file
             click.echo(f"sipc: internal error: {name}: {type(exc).__name__}: {exc}", err=True)
@@ -88,10 +100,10 @@ def _format_one(name: str, *, check: bool, show_diff: bool, tally: _Tally) -> No
         return
     formatted = result.text
     changed = formatted != original
-    if changed:
-        tally.changed += 1
-    else:
+    if not changed:
         tally.unchanged += 1
+    elif check or show_diff or name == STDIN:
+        tally.changed += 1  # would be reformatted; a file written back counts once written
     if show_diff and changed:
         _write_stdout("".join(_diff(name, original, formatted)))
     if check:
@@ -108,7 +120,8 @@ def _format_one(name: str, *, check: bool, show_diff: bool, tally: _Tally) -> No
             with open(name, "w", encoding="utf-8", newline="") as out:
                 out.write(formatted)
         except OSError as exc:
-            raise _Unreadable(f"cannot write {name}: {exc.strerror}") from exc
+            raise _Unwritable(f"cannot write {name}: {exc.strerror}") from exc
+        tally.changed += 1
         click.echo(f"reformatted {name}", err=True)
 
 
@@ -159,4 +172,8 @@ def _summary(tally: _Tally, dry_run: bool) -> str:
     parts = [f"{files(tally.changed)} {verb}", f"{files(tally.unchanged)} left unchanged"]
     if tally.failed:
         parts.append(f"{files(tally.failed)} with syntax errors")
+    if tally.unreadable:
+        parts.append(f"{files(tally.unreadable)} not read")
+    if tally.unwritable:
+        parts.append(f"{files(tally.unwritable)} not written")
     return ", ".join(parts)

@@ -9,7 +9,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from compiler.cli import main
@@ -127,3 +129,26 @@ def test_build_mypy_with_a_relative_output_folder(tmp_path: Path) -> None:
     result = sipc("build", "stateless.cfg", "-o", "out6", "--mypy", cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "mypy --strict: out6/stateless.py is clean" in result.stderr
+
+
+def test_fmt_counts_only_the_files_it_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from compiler import fmt_command
+
+    ugly = tmp_path / "ugly.cfg"
+    ugly.write_text('route{xlog("a");}\n')
+    real_open = open
+
+    def read_only(name: object, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if "w" in mode:
+            raise PermissionError(13, "Permission denied")
+        return real_open(name, mode, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(fmt_command, "open", read_only, raising=False)
+    result = CliRunner().invoke(main, ["fmt", str(ugly)])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"sipc: cannot write {ugly}: Permission denied",
+        "0 files reformatted, 0 files left unchanged, 1 file not written",
+    ]
