@@ -24,6 +24,9 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
+if TYPE_CHECKING:
+    from compiler.diagnostics import Diagnostic, RenderContext
+
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 RECURSION_LIMIT = 20_000
 
@@ -74,21 +77,32 @@ def _check_files(
     from compiler.diagnostics import render_all, summary
     from compiler.driver import analyze
 
-    failed = False
+    failed = unreadable = False
     try:
         for name in files:
             if name == "-":
-                text = sys.stdin.read()
-                analysis = analyze("<stdin>", text=text, display="<stdin>")
+                name = STDIN_NAME
+                data = _read_stdin()
+                text = data.decode("utf-8", "replace")
+                analysis = analyze(name, text=text, display=name)
             else:
                 if not os.path.isfile(name):
                     echo(f"sipc: cannot read `{name}`: no such file", err=True)
-                    return EXIT_USAGE
-                analysis = analyze(name)
-            diags = analysis.diagnostics
+                    unreadable = True  # and the next file is checked all the same
+                    continue
+                try:
+                    analysis = analyze(name)
+                except OSError as exc:  # no permission, a file gone while it was read
+                    echo(f"sipc: cannot read `{name}`: {exc.strerror}", err=True)
+                    unreadable = True
+                    continue
+                data = None
+            texts = analysis.parse.source_map.texts
+            diags = printable(analysis.diagnostics + not_utf8_warnings(texts, {name: data}))
             colored = use_color(color, sys.stdout) and output_format == "full"
             if diags:
-                echo(render_all(diags, output_format, analysis.render_context(color=colored)))
+                context = printable_context(analysis.render_context(color=colored))
+                echo(render_all(diags, output_format, context), color=colored or None)
             if output_format in ("full", "concise") and diags:
                 if output_format == "full":
                     echo("")
@@ -99,7 +113,113 @@ def _check_files(
         raise
     except Exception as exc:  # a bug in sipc: say so plainly, never a raw traceback
         internal_error(exc, echo)
+    if unreadable:
+        return EXIT_USAGE
     return EXIT_ERRORS if failed else EXIT_OK
+
+
+STDIN_NAME = "<stdin>"  # what `-` is called in diagnostics and summaries
+
+
+def _read_stdin() -> bytes:
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is not None:
+        data: bytes = buffer.read()
+        return data
+    return sys.stdin.read().encode("utf-8", "surrogateescape")
+
+
+# ------------------------------------------------------------- what reaches the terminal
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def _escape(text: str) -> str:
+    """`text` with its non-printable characters (but newline and tab) written `\\x01`."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in "\n\t" else _escape_char(c) for c in text)
+
+
+def printable(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """The diagnostics with control characters of the script (a binary file, an escape
+    sequence) escaped in their texts, so that a message never writes them to a terminal."""
+    from dataclasses import replace
+
+    out: list[Diagnostic] = []
+    for d in diagnostics:
+        texts = [d.message, d.help or "", *(note.message for note in d.notes)]
+        if all(text.isprintable() for text in texts):
+            out.append(d)
+            continue
+        notes = tuple(replace(note, message=_escape(note.message)) for note in d.notes)
+        help_text = None if d.help is None else _escape(d.help)
+        out.append(replace(d, message=_escape(d.message), help=help_text, notes=notes))
+    return out
+
+
+# C0 controls but tab and line ends, and DEL: shown in source lines as their Unicode
+# pictures (U+2401 ...), one column each, so the carets under the line stay in place.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _picture(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return "\u2421" if code == 0x7F else chr(0x2400 + code)
+
+
+def printable_context(ctx: RenderContext) -> RenderContext:
+    """`ctx` with the control characters of its source lines drawn as their pictures."""
+    if not any(_CONTROL.search(text) for text in ctx.sources.values()):
+        return ctx
+    from dataclasses import replace
+
+    sources = {name: _CONTROL.sub(_picture, text) for name, text in ctx.sources.items()}
+    return replace(ctx, sources=sources)
+
+
+def not_utf8_warnings(
+    texts: dict[str, str], raw: dict[str, bytes | None] | None = None
+) -> list[Diagnostic]:
+    """A `not-utf8` warning for each script file that is not UTF-8 text, at its first bad
+    byte. Such a file is read with U+FFFD in place of the bytes it cannot decode (`check`
+    and `build` go on; `fmt` will not rewrite it), so only a text with U+FFFD is looked at
+    again, as bytes. `raw` gives the bytes of a file that cannot be read again (stdin)."""
+    from compiler.ast import Span
+    from compiler.diagnostics import make
+
+    found: list[Diagnostic] = []
+    for name, text in texts.items():
+        if "\ufffd" not in text:
+            continue
+        data = (raw or {}).get(name)
+        if data is None:
+            try:
+                with open(name, "rb") as f:
+                    data = f.read()
+            except OSError:
+                continue
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line_start = data.rfind(b"\n", 0, exc.start) + 1
+            line = data.count(b"\n", 0, line_start) + 1
+            col = len(data[line_start : exc.start].decode("utf-8")) + 1
+            found.append(
+                make(
+                    "not-utf8",
+                    Span(name, line, col, line, col + 1),
+                    f"the file is not UTF-8 text: byte `\\x{data[exc.start]:02x}` cannot be decoded",
+                    help="sipc reads such a byte as U+FFFD and `sipc fmt` leaves the file alone; "
+                    "save the file as UTF-8 (`iconv -f latin1 -t utf-8`)",
+                )
+            )
+    return found
 
 
 # ---------------------------------------------------------------------------- fast start
@@ -163,14 +283,15 @@ def _utf8(stream: object) -> bool:
 _ANSI = re.compile(r"\033\[[0-?]*[ -/]*[@-~]")  # click's strip_ansi
 
 
-def echo(message: str = "", err: bool = False) -> None:
-    """`click.echo` for text on standard streams: escape sequences only for a terminal."""
+def echo(message: str = "", err: bool = False, color: bool | None = None) -> None:
+    """`click.echo` for text on standard streams: escape sequences only for a terminal,
+    or when `color` asks for them."""
     stream = sys.stderr if err else sys.stdout
     try:
         terminal = stream.isatty()
     except Exception:
         terminal = False
-    if not terminal:
+    if not (terminal or color):
         message = _ANSI.sub("", message)
     stream.write(message + "\n")
     stream.flush()

@@ -20,6 +20,9 @@ from compiler.cli import (
     EXIT_OK,
     EXIT_USAGE,
     RECURSION_LIMIT,
+    not_utf8_warnings,
+    printable,
+    printable_context,
     run_check,
     use_color,
 )
@@ -111,24 +114,36 @@ def check(files: tuple[str, ...], output_format: str, color: str, warnings_as_er
 
 def _report(analysis_diags: list[Diagnostic], render_ctx: RenderContext, name: str) -> None:
     if analysis_diags:
-        click.echo(render_all(analysis_diags, "full", render_ctx), err=True)
-        click.echo(f"{name}: {summary(analysis_diags)}", err=True)
+        diags = printable(analysis_diags)
+        click.echo(render_all(diags, "full", printable_context(render_ctx)), err=True)
+        click.echo(f"{name}: {summary(diags)}", err=True)
+
+
+def usage_error(message: str) -> NoReturn:
+    """A mistake in what the user asked for (a file, a folder): one line, exit 2."""
+    click.echo(f"sipc: {message}", err=True)
+    sys.exit(EXIT_USAGE)
 
 
 def _compile_or_exit(file: str, out_dir: str) -> Path:
     """Compile FILE, print its diagnostics, and write the module to `out_dir`; exit 1
-    (nothing written) when the script has errors."""
+    (nothing written) when the script has errors, 2 when the module cannot be written."""
     from compiler import build as builder
 
     result = builder.compile_script(file)
+    texts = result.analysis.parse.source_map.texts
     _report(
-        result.diagnostics,
+        result.diagnostics + not_utf8_warnings(texts),
         result.analysis.render_context(color=use_color("auto", sys.stderr)),
         file,
     )
     if not result.ok:
         sys.exit(EXIT_ERRORS)
-    return builder.write(result, out_dir, file)
+    target = Path(out_dir) / f"{builder.module_name(file)}.py"
+    try:
+        return builder.write(result, out_dir, file)
+    except OSError as exc:  # a read-only folder, a file where a folder should be
+        usage_error(f"cannot write {target}: {exc.strerror or exc}")
 
 
 @main.command()
@@ -163,10 +178,27 @@ def build(file: str, out_dir: str, with_mypy: bool) -> None:
     sys.exit(EXIT_OK)
 
 
-@main.command()
+def _listen_specs(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """--listen values that name a socket, or a usage error (exit 2) saying the form."""
+    from runtime.transport.socketinfo import ListenSpecError, parse_listen
+
+    for spec in value:
+        try:
+            parse_listen(spec)
+        except ListenSpecError as exc:
+            raise click.BadParameter(
+                f"{exc}; expected PROTO:IP:PORT, e.g. udp:127.0.0.1:5060 or tcp:[::1]:5060 "
+                "(PROTO udp or tcp, PORT 0-65535)",
+                ctx,
+                param,
+            ) from None
+    return value
+
+
+@main.command(short_help="Serve a script (.cfg) or a module sipc build wrote.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option(
-    "-l", "--listen", multiple=True, metavar="SOCKET",
+    "-l", "--listen", multiple=True, metavar="SOCKET", callback=_listen_specs,
     help="Serve on SOCKET (udp:IP:PORT, tcp:IP:PORT) instead of the script's socket= lines; repeatable.",
 )  # fmt: skip
 @click.option(
@@ -179,12 +211,14 @@ def build(file: str, out_dir: str, with_mypy: bool) -> None:
 def run(file: str, listen: tuple[str, ...], stats_file: str | None, log_level: str | None) -> None:
     """Serve FILE (a .cfg script, compiled first, or a module `sipc build` wrote).
 
-    Binds every socket=/listen= of the script unless --listen is given, serves SIP until
-    SIGTERM or SIGINT, lets work in progress finish, and exits 0. Exit 1 when the script
-    has errors, 3 when a socket cannot be bound.
+    Binds every socket=/listen= of the script unless --listen is given (with neither,
+    udp:127.0.0.1:5060), serves SIP until SIGTERM or SIGINT, lets work in progress
+    finish, and exits 0. A .cfg is compiled into ~/.cache/sipc (SIPC_CACHE_DIR
+    overrides). Exit 1 when the script has errors, 2 for a bad option or a FILE that
+    is not a script or a module sipc build wrote, 3 when a socket cannot be bound.
     """
     from compiler import build as builder
-    from compiler.runner import load_module, run_module
+    from compiler.runner import NotARouteModule, load_module, run_module
 
     try:
         if file.endswith(".py"):
@@ -193,12 +227,16 @@ def run(file: str, listen: tuple[str, ...], stats_file: str | None, log_level: s
             module = load_module(_compile_or_exit(file, builder.cache_dir()))
     except SystemExit:
         raise
+    except NotARouteModule as exc:
+        usage_error(str(exc))
+    except OSError as exc:
+        usage_error(f"cannot read {exc.filename or file}: {exc.strerror or exc}")
     except Exception as exc:
         internal_error(exc)
     sys.exit(run_module(module, listen=listen, stats_file=stats_file, log_level=log_level))
 
 
-@main.command()
+@main.command(short_help="Describe a diagnostic code, or list them all.")
 @click.argument("code", required=False)
 def explain(code: str | None) -> None:
     """Describe a diagnostic code (`sipc explain unknown-route`), or list them all."""

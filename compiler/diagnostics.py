@@ -53,6 +53,9 @@ class CodeInfo:
 CODES: dict[str, CodeInfo] = {
     "syntax": CodeInfo("error", "the text does not follow the grammar of the language"),
     "slash-comment": CodeInfo("error", "`//` is not a comment in OpenSIPS scripts"),
+    "not-utf8": CodeInfo(
+        "warning", "a script file that is not UTF-8 text (its bad bytes read as U+FFFD)"
+    ),
     "stray-character": CodeInfo(
         "warning", "a character the language has no use for, which OpenSIPS skips"
     ),
