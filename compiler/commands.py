@@ -106,8 +106,10 @@ def check(files: tuple[str, ...], output_format: str, color: str, warnings_as_er
 
     Reports syntax errors (several per run), unknown core parameters, routes that are
     called but never defined or defined twice, unknown pseudo-variables and
-    transformations, and statements that can never run. `-` reads the script from
-    standard input. Exit status: 0 no errors, 1 errors found, 2 usage or internal error.
+    transformations, read-only variables assigned, statements that can never run, and
+    2.x spellings 3.x rejects. `-` reads the script from standard input. Exit status:
+    0 no errors, 1 errors found, 2 usage error (a FILE that cannot be read; the other
+    FILES are still checked) or internal error.
     """
     sys.exit(run_check(files, output_format, color, warnings_as_errors, click.echo))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -260,3 +261,19 @@ def test_top_level_help_summaries_are_whole() -> None:
     assert "explain  Describe a diagnostic code, or list them all.\n" in out
     assert "run      Serve a script (.cfg) or a module sipc build wrote.\n" in out
     assert "udp:127.0.0.1:5060" in CliRunner().invoke(main, ["run", "--help"]).output
+
+
+def test_check_help_names_what_the_readme_lists() -> None:
+    out = CliRunner().invoke(main, ["check", "--help"]).output
+    assert "read-only variables assigned" in out and "2.x spellings" in out
+
+
+def test_readme_first_example_prints_what_it_shows(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"^```(\w*)\n(.*?)^```$", readme, re.M | re.S)
+    script = next(body for language, body in blocks if language == "")
+    console = readme.split("```console\n$ sipc check proxy.cfg\n", 1)[1].split("```\n", 1)[0]
+    (tmp_path / "proxy.cfg").write_text(script)
+    result = sipc("check", "proxy.cfg", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout + result.stderr == console
