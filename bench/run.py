@@ -16,7 +16,7 @@ checkout, from its own sources, at the version RESULTS.md used (3.6.8).
     .venv/bin/python bench/run.py --anchors stateless --rate 2000 --secs 5
     .venv/bin/python bench/run.py --sweep stateful          # max clean calls/s, one worker
     .venv/bin/python bench/run.py --compiled-vs-handwritten # samples/stateless.cfg compiled vs by hand
-    .venv/bin/python bench/run.py --rss                     # RSS after 1k and after 100k calls
+    .venv/bin/python bench/run.py --rss [STEPS]             # RSS after 1k, then per 100k calls
 
 Never a test: timings vary with the machine's load; run it by hand and read the ratios.
 """
@@ -192,8 +192,9 @@ def floor(rate: int, secs: int, port: int) -> str:
     ])  # fmt: skip
 
 
-def rss_growth(port: int) -> str:
-    """RSS of the compiled stateless sample after 1,000 calls and after 100,000."""
+def rss_growth(port: int, steps: int = 1) -> str:
+    """RSS of the compiled stateless sample after 1,000 calls, then after each further
+    100,000 (`steps` of them, at 2,000 calls/s): flat once its bounded caches are full."""
     python = str(ROOT / ".venv" / "bin" / "python")
     proc = _serve([python, "-m", "compiler", "run", "samples/stateless.cfg"], port)
 
@@ -203,20 +204,23 @@ def rss_growth(port: int) -> str:
                 return int(line.split()[1])
         return 0
 
+    lines = []
     try:
-        first = _load(proc.pid, port, 1000, 1)
-        after_1k = rss_kb()
-        rest = _load(proc.pid, port, 1000, 99)
-        after_100k = rss_kb()
+        result = _load(proc.pid, port, 1000, 1)
+        calls, failed = int(result[5]), int(result[6])
+        first = rss_kb()
+        lines.append(f"RSS after {calls:,} calls: {first} kB")
+        for _ in range(steps):
+            result = _load(proc.pid, port, 2000, 50)
+            calls, failed = calls + int(result[5]), failed + int(result[6])
+            rss = rss_kb()
+            lines.append(
+                f"RSS after {calls:,} calls ({failed} failed): {rss} kB ({rss - first:+d} kB)"
+            )
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    calls = int(first[5]) + int(rest[5])
-    failed = int(first[6]) + int(rest[6])
-    return (
-        f"RSS after {first[5]} calls: {after_1k} kB; after {calls} calls ({failed} failed): "
-        f"{after_100k} kB ({after_100k - after_1k:+d} kB)"
-    )
+    return "\n".join(lines)
 
 
 def table(results: list[Result], rate: int) -> str:
@@ -254,7 +258,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=15060)
     parser.add_argument("--sweep", metavar="ANCHOR", help="run sweep.sh for sipc on ANCHOR instead")
     parser.add_argument("--compiled-vs-handwritten", action="store_true")
-    parser.add_argument("--rss", action="store_true", help="RSS after 1k and 100k calls")
+    parser.add_argument(
+        "--rss",
+        type=int,
+        nargs="?",
+        const=1,
+        metavar="STEPS",
+        help="RSS after 1k calls, then after each of STEPS more 100k (default 1)",
+    )
     parser.add_argument(
         "--floor", action="store_true", help="stateless anchor vs a relay that parses nothing"
     )
@@ -269,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         print(compiled_vs_handwritten(args.rate, args.secs, args.port))
         return 0
     if args.rss:
-        print(rss_growth(args.port))
+        print(rss_growth(args.port, args.rss))
         return 0
     if args.floor:
         print(floor(args.rate, args.secs, args.port))
