@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import click
 
+from compiler.cli import printable, printable_context
 from compiler.diagnostics import RenderContext, render_all
 from compiler.fmt import format_source
 
@@ -92,8 +93,8 @@ def _format_one(name: str, *, check: bool, show_diff: bool, tally: _Tally) -> No
     original = _read(name)
     result = format_source(original, name)
     if result.text is None:
-        ctx = RenderContext(sources={name: original}, color=sys.stderr.isatty())
-        click.echo(render_all(result.diagnostics, "full", ctx), err=True)
+        ctx = printable_context(RenderContext(sources={name: original}, color=sys.stderr.isatty()))
+        click.echo(render_all(printable(result.diagnostics), "full", ctx), err=True)
         click.echo(f"sipc: cannot format {name}: it has syntax errors", err=True)
         tally.failed += 1
         tally.worst(EXIT_CHANGES)

@@ -218,6 +218,8 @@ def test_check_escapes_control_characters(tmp_path: Path) -> None:
     assert "\x01" not in colored.stdout and "\x1b[31m" not in colored.stdout
     full = CliRunner().invoke(main, ["check", "--color", "never", str(binary)])
     assert '2 |   \u2401\u241b[31m xlog("hi");' in full.stdout  # pictures: the caret stays put
+    fmt = CliRunner().invoke(main, ["fmt", str(binary)])
+    assert "unexpected character `\\x01`" in fmt.stderr and "\x01" not in fmt.stderr
 
 
 def test_check_warns_that_a_file_is_not_utf8(tmp_path: Path) -> None:
