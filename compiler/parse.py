@@ -371,7 +371,9 @@ def _parse_with_recovery(
                 errors.append(d)
         if tree is not None or len(errors) >= MAX_SYNTAX_ERRORS or rec.stop_offset is None:
             return tree, errors[:MAX_SYNTAX_ERRORS], builder.diagnostics, partial
-        start, end = _item_around(code, rec.stop_offset)
+        start, end = _statement_around(text, rec.stop_offset) or _item_around(
+            code, rec.stop_offset
+        )
         blanked = _blank(text, start, end)
         if blanked == text:
             return None, errors[:MAX_SYNTAX_ERRORS], [], partial
@@ -385,6 +387,55 @@ def _item_around(code: str, offset: int) -> tuple[int, int]:
         start = m.start()
     nxt = _RESTART.search(code, _next_line(code, offset))
     return start, nxt.start() if nxt else len(code)
+
+
+# what bounds a statement inside a block, with the strings it must not look into
+_STATEMENT_MARKS = re.compile(r"""\"(?:[^"\\]|\\.)*\"|'[^']*'|[;{}]""")
+
+
+def _statement_around(code: str, offset: int) -> tuple[int, int] | None:
+    """The simple statement holding `offset` inside a block: from just after the `;`, `{`
+    or `}` before it to the `;` that ends it, when no `{` or `}` comes in between (a
+    statement with a block of its own is left to `_item_around`). Setting aside only that
+    statement lets the parse go on in the same route, so its next mistake is reported too.
+    None when `offset` is not inside a block (or no `;` ends the statement)."""
+    item_start, _ = _item_around(code, offset)
+    start = None
+    opened: list[int] = []  # offsets of the `{` still open
+    marks = _STATEMENT_MARKS.finditer(code, item_start)
+    for m in marks:
+        mark = m.group()
+        if m.start() < offset:
+            if m.end() > offset:
+                return None  # the mistake is inside a string
+            if mark == "{":
+                opened.append(m.start())
+            elif mark == "}" and opened:
+                opened.pop()
+            if mark in ("{", "}", ";"):
+                start = m.end()
+            continue
+        if mark in ("{", "}"):
+            return None  # a block inside the statement
+        if mark == ";":
+            break
+    else:
+        return None
+    if start is None or not opened:
+        return None
+    end = m.end()
+    # a route's body must keep a statement: an emptied one is a mistake of its own, which
+    # the script does not have (an emptied `if` or loop block is not)
+    if len(opened) > 1 or code[opened[-1] + 1 : start].strip():
+        return start, end
+    depth = 0
+    for m in marks:
+        mark = m.group()
+        if mark == "}" and depth == 0:
+            return (start, end) if code[end : m.start()].strip() else None
+        if mark in ("{", "}"):
+            depth += 1 if mark == "{" else -1
+    return None
 
 
 def _blank(code: str, start: int, end: int) -> str:

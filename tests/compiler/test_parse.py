@@ -292,6 +292,28 @@ def test_several_syntax_errors_in_one_run() -> None:
     assert "expected `;`" in errors[0].message
 
 
+def _syntax_lines(src: str) -> list[int]:
+    return [d.span.line for d in parse_text(src, "t.cfg").diagnostics if d.code == "syntax"]
+
+
+def test_a_bad_statement_is_set_aside_alone_so_the_next_one_is_reported() -> None:
+    src = 'route {\n  $var(x) = 1 2;\n  xlog("ok");\n  $var(y) = "a" 3;\n  $var(z) = ;\n}\n'
+    assert _syntax_lines(src) == [2, 4, 5]
+    # a statement in a nested block too (the `if` block may end up empty)
+    src = "route {\n  if ($ru) {\n    $var(a) = 1 2;\n  }\n  $var(b) = 3 4;\n}\n"
+    assert _syntax_lines(src) == [3, 5]
+    # `;` inside a string does not end the statement
+    assert _syntax_lines('route {\n  $var(s) = "a;b" 2;\n  $var(t) = 3 4;\n}\n') == [2, 3]
+
+
+def test_a_statement_is_not_set_aside_where_that_would_mislead() -> None:
+    # the route's only statement: an emptied body would be a mistake the script lacks
+    result = parse_text("route[a] {\n  $var(x) = 1 2;\n}\nroute[b] { exit; }\n", "t.cfg")
+    assert [d.code for d in result.diagnostics] == ["syntax"]
+    # a statement with a block of its own: the whole route is set aside, one error
+    assert _syntax_lines("route {\n  if ($x ==) { exit; }\n  $var(y) = 1 2;\n}\n") == [2]
+
+
 def test_unclosed_block_names_the_open_block() -> None:
     result = parse_text("route[relay] {\n  if ($x) {\n    exit;\n", "t.cfg")
     (err,) = [d for d in result.diagnostics if d.code == "syntax"]
