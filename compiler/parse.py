@@ -371,9 +371,7 @@ def _parse_with_recovery(
                 errors.append(d)
         if tree is not None or len(errors) >= MAX_SYNTAX_ERRORS or rec.stop_offset is None:
             return tree, errors[:MAX_SYNTAX_ERRORS], builder.diagnostics, partial
-        start, end = _statement_around(text, rec.stop_offset) or _item_around(
-            code, rec.stop_offset
-        )
+        start, end = _statement_around(text, rec.stop_offset) or _item_around(code, rec.stop_offset)
         blanked = _blank(text, start, end)
         if blanked == text:
             return None, errors[:MAX_SYNTAX_ERRORS], [], partial
