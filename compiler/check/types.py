@@ -79,7 +79,9 @@ def route_envs(graph: callgraph.RouteGraph) -> dict[int, Env]:
         reached.update(members)
         env = _union(own[i] for i in members if i in own)
         for member in members:
-            result[member] = _union([result.get(member, {}), env])
+            seen = result.get(member)
+            # shared until a second run reaches the member (envs are never changed in place)
+            result[member] = env if seen is None else _union([seen, env])
     for route in graph.routes.values():
         if id(route) not in reached:  # called through a variable only: checked on its own
             members = graph.reach(route)
