@@ -60,6 +60,7 @@ from runtime.transaction.effects import (
     TimerSettings,
     TransactionError,
 )
+from runtime.transaction.local import LocalTransaction
 from runtime.transaction.matching import (
     cancel_target,
     client_key,
@@ -72,11 +73,14 @@ from runtime.transaction.table import TransactionTable, synthetic_key
 
 
 class TransactionLayer:
-    __slots__ = ("_key_of", "settings", "table")
+    __slots__ = ("_key_of", "local", "settings", "table")
 
     def __init__(self, settings: TimerSettings = DEFAULT_SETTINGS) -> None:
         self.settings = settings
         self.table = TransactionTable()
+        # requests of our own (t_replicate, t_new_request) by client key: looked up only
+        # when a response or a timer finds no proxy transaction (local.py)
+        self.local: dict[str, LocalTransaction] = {}
         # (request, its top Via, its method) and their key: `find` then `create` on the
         # same request (every t_relay) build the key once
         self._key_of: tuple[Request | None, object, str, str | None] = (None, None, "", None)
@@ -98,6 +102,9 @@ class TransactionLayer:
     def timer_fired(self, timer_id: TimerId) -> list[Effect]:
         transaction = self.table.by_key.get(timer_id[0])
         if transaction is None:
+            local = self.local.get(timer_id[0])
+            if local is not None:
+                return self._local_step(local, local.timer_fired(timer_id))
             return []  # its transaction is gone: a timer nobody stopped in time
         return transaction.timer_fired(timer_id)
 
@@ -105,6 +112,9 @@ class TransactionLayer:
         """Sending a `Send` whose `key` this is failed; the machines treat it per §17."""
         transaction = self.table.get(key) if key else None
         if transaction is None:
+            local = self.local.get(key)
+            if local is not None:
+                return self._local_step(local, local.transport_error(key))
             return []
         return transaction.transport_error(key)
 
@@ -210,8 +220,27 @@ class TransactionLayer:
         key = client_key(response)
         transaction = self.table.by_key.get(key) if key is not None else None
         if transaction is None or key is None:
+            local = self.local.get(key) if key is not None and self.local else None
+            if local is not None and key is not None:
+                return self._local_step(local, local.receive_response(key, response, source))
             return [StrayResponse(response, source)]
         return transaction.receive_response(key, response, source)
+
+    # ------------------------------------------------------------------ requests of our own
+
+    def start_local(self, local: LocalTransaction) -> list[Effect]:
+        """Send a request of our own (t_replicate, t_new_request) and keep its machine
+        until it ends; it counts as live, so the runtime hands its answers here."""
+        if local.key in self.local or local.key in self.table:
+            raise TransactionError("a transaction with this branch exists already")
+        self.local[local.key] = local
+        self.table.live += 1
+        return self._local_step(local, local.start())
+
+    def _local_step(self, local: LocalTransaction, effects: list[Effect]) -> list[Effect]:
+        if local.done and self.local.pop(local.key, None) is not None:
+            self.table.live -= 1
+        return effects
 
     def __len__(self) -> int:
         return len(self.table)

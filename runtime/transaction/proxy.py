@@ -210,8 +210,10 @@ class ProxyTransaction:
         "_tag",
         "blocked",
         "branches",
+        "cancel_reason",
         "cancel_server",
         "cancelled",
+        "extra_headers",
         "final_status",
         "final_to_tag",
         "has_failure_route",
@@ -229,6 +231,8 @@ class ProxyTransaction:
         "table",
         "transport",
         "user_data",
+        "wait_left",
+        "waiting",
     )
 
     def __init__(
@@ -272,6 +276,15 @@ class ProxyTransaction:
         self.keys: tuple[str | Rfc2543Key, ...] = (key,)
         self._live = 1
         self._tag: str | None = None
+        # t_add_hdrs: header lines (CRLF included) added to every branch and CANCEL
+        self.extra_headers = b""
+        # Reason header values for the CANCELs sent downstream: the upstream CANCEL's,
+        # or the script's (t_add_cancel_reason), which wins
+        self.cancel_reason: tuple[str, ...] = ()
+        # t_wait_for_new_branches: no final while branches may still be injected
+        # (until Timer "W", fr_inv_timeout, or `wait_left` more injections; 0: no limit)
+        self.waiting = False
+        self.wait_left = 0
         self._id_prefix = ""
         self._ids = 0
         table.opened(self)
@@ -334,14 +347,16 @@ class ProxyTransaction:
             request = branch.request
             if is_reliable(branch.transport):
                 request.ensure_content_length()  # mandatory on streams (§18.3)
+            extra = self.extra_headers
             if spec.sent_by is not None:
                 branch.branch_id = branch_id = self.new_branch_id()
                 # our Via spliced into the bytes as they are copied out: one join
+                via = via_start(branch.transport, spec.sent_by)
                 wire = request.to_bytes_with_header(
-                    b"".join((via_start(branch.transport, spec.sent_by), branch_id.encode(), b"\r\n"))
+                    b"".join((via, branch_id.encode(), b"\r\n", extra))
                 )
             else:
-                wire = request.to_bytes()
+                wire = request.to_bytes_with_header(extra) if extra else request.to_bytes()
                 top = request.top_via
                 if top is None or top.branch is None:
                     raise TransactionError("a relayed request needs our Via with a branch")
@@ -469,6 +484,8 @@ class ProxyTransaction:
             return out
         machine = ServerNonInviteTransaction(key, cancel, source, transport, self.settings)
         self.cancel_server = machine
+        if not self.cancel_reason:  # downstream CANCELs say why upstream cancelled
+            self.cancel_reason = tuple(cancel.headers_named("Reason"))
         self.table.add(key, self)
         self.keys += (key,)
         if rfc2543_key is not None:
@@ -478,6 +495,7 @@ class ProxyTransaction:
         self._drive(machine.send_response(ok), out)
         if self.phase is Phase.WAITING or self.phase is Phase.FAILURE:
             self.cancelled = True
+            self.waiting = False  # nothing injected now would be anything but cancelled
             self._cancel_pending(out)
             if self.phase is Phase.WAITING and not self.branches:
                 self._send_final(self._local(487), out)
@@ -530,6 +548,10 @@ class ProxyTransaction:
         key, name = timer_id
         out: list[Effect] = []
         if key == self.server.key:
+            if name == "W":
+                if self.waiting:
+                    self.stop_waiting(out)
+                return out
             self._drive(self.server.timer_fired(name), out)
             if name == "L":
                 self._end_accepted_branches(out)
@@ -633,6 +655,7 @@ class ProxyTransaction:
             return
         if status >= 600:
             self.blocked = True
+            self.waiting = False  # no new branch may follow a 6xx (§16.7 step 5)
             self._cancel_pending(out)
         self._check_complete(out)
 
@@ -693,6 +716,14 @@ class ProxyTransaction:
         key = client_key_for(branch.branch_id, "CANCEL")
         assert branch.client is not None
         cancel = make_cancel(branch.client.request)  # our Via, so the callee matches it
+        for reason in self.cancel_reason:
+            cancel.add_header("Reason", reason)
+        extra = self.extra_headers
+        if extra:
+            for line in extra.decode("utf-8", "surrogateescape").split("\r\n"):
+                name, _, value = line.partition(":")
+                if name.strip():
+                    cancel.add_header(name.strip(), value.strip())
         machine = ClientNonInviteTransaction(
             key, cancel, branch.destination, branch.transport, self.settings
         )
@@ -704,8 +735,58 @@ class ProxyTransaction:
         # the INVITE should end with a 487 now; give up on it after 64*T1 (§9.1)
         out.append(StartTimer((branch.key, "C"), 64 * self.settings.t1))
 
+    # ------------------------------------------------------------------ injected branches
+
+    def wait_for_branches(self, limit: int = 0) -> list[Effect]:
+        """t_wait_for_new_branches: no final when every branch has failed, until
+        fr_inv_timeout (Timer "W") or `limit` injections (0: no limit); INVITE only."""
+        if not self.is_invite:
+            raise TransactionError("only an INVITE transaction waits for new branches")
+        if self.phase is not Phase.WAITING and self.phase is not Phase.FAILURE:
+            raise TransactionError("a final response was already sent upstream")
+        self.wait_left = max(0, limit)
+        if self.waiting:
+            return []
+        self.waiting = True
+        return [StartTimer((self.server.key, "W"), self.settings.fr_inv_timeout)]
+
+    def inject(self, branches: Iterable[Branch], cancel: bool, last: bool) -> list[Effect]:
+        """t_inject_branches: `cancel` the pending branches first, then relay `branches`;
+        `last` (or the count given to `wait_for_branches` reached) ends the waiting."""
+        if self.phase is Phase.REPLIED or self.phase is Phase.TERMINATED:
+            raise TransactionError("a final response was already sent upstream")
+        out: list[Effect] = []
+        if cancel:
+            self._cancel_pending(out)
+        before = len(self.branches)
+        out.extend(self.relay(branches))
+        if len(self.branches) > before and self.waiting and self.wait_left:
+            self.wait_left -= 1
+            if self.wait_left == 0:
+                last = True
+        if last and self.waiting:
+            self.stop_waiting(out)
+        return out
+
+    def stop_waiting(self, out: list[Effect]) -> None:
+        """t_wait_no_more_branches, Timer "W" or the last injection: the branches that
+        ended decide, as if nothing had waited (408 when none was ever relayed)."""
+        self.waiting = False
+        self.wait_left = 0
+        out.append(StopTimer((self.server.key, "W")))
+        if self.phase is not Phase.WAITING:
+            return
+        if self.branches:
+            self._check_complete(out)
+        elif self.has_failure_route:
+            self.phase = Phase.FAILURE
+            out.append(Failure(self, self.best_response(), self.cancelled))
+        else:
+            self._send_best(out)
+        self._maybe_end(out)
+
     def _check_complete(self, out: list[Effect]) -> None:
-        if self.phase is not Phase.WAITING or not self.branches:
+        if self.phase is not Phase.WAITING or not self.branches or self.waiting:
             return
         for branch in self.branches:
             if branch.status == 0:
