@@ -16,6 +16,7 @@ checkout, from its own sources, at the version RESULTS.md used (3.6.8).
     .venv/bin/python bench/run.py --anchors stateless --rate 2000 --secs 5
     .venv/bin/python bench/run.py --sweep stateful          # max clean calls/s, one worker
     .venv/bin/python bench/run.py --compiled-vs-handwritten # samples/stateless.cfg compiled vs by hand
+    .venv/bin/python bench/run.py --floor                  # stateless and REGISTER vs no SIP work at all
     .venv/bin/python bench/run.py --rss [STEPS]             # RSS after 1k, then per 100k calls
 
 Never a test: timings vary with the machine's load; run it by hand and read the ratios.
@@ -128,10 +129,10 @@ def _serve(command: list[str], port: int) -> subprocess.Popen[bytes]:
     raise SystemExit(f"bench: {' '.join(command)} did not start")
 
 
-def _load(pid: int, port: int, rate: int, secs: int) -> list[str]:
+def _load(pid: int, port: int, rate: int, secs: int, mode: str = "call") -> list[str]:
     load = subprocess.run(
         ["bash", str(BENCH / "sipp-load.sh"), "-p", f"127.0.0.1:{port}", "-P", str(pid),
-         "-m", "call", "-r", str(rate), "-t", str(secs), "-q", *_peer_ports(port)],
+         "-m", mode, "-r", str(rate), "-t", str(secs), "-q", *_peer_ports(port)],
         capture_output=True, text=True, env=_env(), timeout=secs + 180, check=False,
     )  # fmt: skip
     line = next((ln for ln in load.stdout.splitlines() if ln.startswith("RESULT")), None)
@@ -169,26 +170,49 @@ def compiled_vs_handwritten(rate: int, secs: int, port: int) -> str:
     return "\n".join(out)
 
 
-def floor(rate: int, secs: int, port: int) -> str:
-    """The stateless anchor on sipc vs bench/floor_relay.py, which does no SIP work at all."""
-    anchor = run_one("sipc", "stateless", "call", rate, secs, port)
-    if isinstance(anchor, str):
-        raise SystemExit(f"bench: {anchor}")
+def floor(rate: int, secs: int, port: int, proxies: list[str]) -> str:
+    """sipc (and, in the same run, the other proxies) on the stateless anchor and on
+    REGISTER, beside bench/floor_relay.py doing the same with no SIP work at all."""
     python = str(ROOT / ".venv" / "bin" / "python")
-    proc = _serve([python, "bench/floor_relay.py"], port)
-    try:
-        f = _load(proc.pid, port, rate, secs)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    relay = float(f[10])
+    rows = []
+    for anchor, mode, extra in (
+        ("stateless", "call", []),
+        ("registrar", "register", ["--register"]),
+    ):
+        for proxy in proxies:
+            result = run_one(proxy, anchor, mode, rate, secs, port)
+            if isinstance(result, str):
+                raise SystemExit(f"bench: {result}")
+            rows.append(
+                (
+                    f"{proxy}, {anchor} anchor",
+                    mode,
+                    result.successful,
+                    result.attempted,
+                    result.us_per_call,
+                )
+            )
+        proc = _serve([python, "bench/floor_relay.py", *extra], port)
+        try:
+            f = _load(proc.pid, port, rate, secs, mode)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        what = "bare uvloop relay" if mode == "call" else "bare uvloop 200 OK"
+        rows.append(
+            (
+                f"{what} (bench/floor_relay.py {' '.join(extra)})".replace(" )", ")"),
+                mode,
+                int(f[5]),
+                int(f[4]),
+                float(f[10]),
+            )
+        )
     return "\n".join([
-        f"| process | calls ok / attempted | proxy µs/call @{rate}/s |",
-        "|---|---|---|",
-        f"| sipc, stateless anchor | {anchor.successful} / {anchor.attempted} | {anchor.us_per_call:.0f} |",
-        f"| bare uvloop relay (bench/floor_relay.py) | {f[5]} / {f[4]} | {relay:.0f} |",
-        f"\nSIP and script work: {anchor.us_per_call - relay:.0f} µs/call; the relay alone is "
-        f"{relay / OPENSIPS_US[('stateless', 'call')]:.2f}× OpenSIPS's whole stateless call",
+        f"| process | load | calls ok / attempted | proxy µs/call @{rate}/s |",
+        "|---|---|---|---|",
+        *(f"| {name} | {mode} | {ok} / {attempted} | {us:.0f} |" for name, mode, ok, attempted, us in rows),
+        "\nThe floor rows are what a Python process on uvloop costs for the same datagrams with no SIP work.",
     ])  # fmt: skip
 
 
@@ -267,7 +291,9 @@ def main(argv: list[str] | None = None) -> int:
         help="RSS after 1k calls, then after each of STEPS more 100k (default 1)",
     )
     parser.add_argument(
-        "--floor", action="store_true", help="stateless anchor vs a relay that parses nothing"
+        "--floor",
+        action="store_true",
+        help="stateless and REGISTER vs a process that does no SIP work",
     )
     args = parser.parse_args(argv)
     if not (BENCH / "run-proxy.sh").is_file():
@@ -283,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         print(rss_growth(args.port, args.rss))
         return 0
     if args.floor:
-        print(floor(args.rate, args.secs, args.port))
+        print(floor(args.rate, args.secs, args.port, args.proxies.split(",")))
         return 0
     if args.sweep:
         mode = "call" if args.sweep != "registrar" else "lookup"
