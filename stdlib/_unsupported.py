@@ -86,7 +86,6 @@ t_anycast_replicate       tm             0 0  no   REQ
 t_reply_by_callid         tm             2 4  no   REQ
 t_get_branch_idx_by_attr  tm             1 5  no   FAIL,RPL,BR
 pn_process_purr           registrar      1 1  only ASYNC
-append_to_reply           sipmsgops      1 1  no   REQ,FAIL,BR,ERR
 append_body_to_reply      sipmsgops      1 1  no   REQ,FAIL,BR,ERR
 has_body_part             sipmsgops      0 1  no   REQ,FAIL,RPL,BR,LOC
 remove_body_part          sipmsgops      0 2  no   REQ,FAIL,RPL,BR,LOC
@@ -103,7 +102,6 @@ codec_move_down           sipmsgops      1 2  no   REQ,FAIL,RPL,BR,LOC
 codec_move_down_re        sipmsgops      1 1  no   REQ,FAIL,RPL,BR,LOC
 is_audio_on_hold          sipmsgops      0 0  no   REQ,FAIL,RPL,BR,LOC
 sipmsg_validate           sipmsgops      0 2  no   REQ,FAIL,RPL,BR
-change_reply_status       sipmsgops      2 2  no   RPL
 stream_exists             sipmsgops      1 2  no   REQ,FAIL,RPL,BR,LOC
 stream_delete             sipmsgops      1 2  no   REQ,FAIL,RPL,BR,LOC
 get_glob_headers_values   sipmsgops      3 3  no   REQ,FAIL,RPL,BR,LOC

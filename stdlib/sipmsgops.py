@@ -14,6 +14,8 @@ import re
 
 from runtime.api import Ctx, RouteKind
 from runtime.core.sipfields import find_param, parse_uri
+from runtime.sip import Response
+from runtime.sip.lexical import is_token
 from stdlib import _msg, _sipedit
 from stdlib._regex import compile_regex
 from stdlib._registry import Regex, export
@@ -192,6 +194,61 @@ def is_privacy(ctx: Ctx, privacy_type: str) -> int:
         if any(item.strip().lower() == wanted for item in re.split(r"[;,]", value)):
             return 1
     return -1
+
+
+# ---------------------------------------------------------------------------- local replies
+
+
+def reply_header_lines(txt: str) -> list[str] | None:
+    """Script header text (one or more `Name: value` lines, CRLF optional, folded lines
+    joined) as whole lines; None when a line is no header a reply could carry."""
+    lines: list[str] = []
+    for raw_line in txt.replace("\r\n", "\n").split("\n"):
+        if not raw_line.strip():
+            continue
+        if raw_line[:1] in (" ", "\t") and lines:
+            lines[-1] += " " + raw_line.strip()
+            continue
+        name, colon, value = raw_line.partition(":")
+        if not colon or not is_token(name.strip()) or "\r" in value:
+            return None
+        lines.append(f"{name.strip()}: {value.strip()}")
+    return lines or None
+
+
+@export(routes=R.REQUEST | R.FAILURE | R.BRANCH | R.ERROR, module="sipmsgops")
+def append_to_reply(ctx: Ctx, txt: str) -> int:
+    """Queue header lines for every reply this run makes itself to the request
+    (`sl_send_reply`, `send_reply`, `t_reply`, the registrar's and auth's replies)."""
+    lines = reply_header_lines(txt)
+    if lines is None:
+        return -1
+    ctx.reply_headers.extend(lines)
+    return 1
+
+
+@export(routes=R.ONREPLY, module="sipmsgops")
+def change_reply_status(ctx: Ctx, code: int, reason: str) -> int:
+    """Rewrite the status line of the reply being relayed. As in OpenSIPS, a provisional
+    or a 2xx keeps its class, and nothing becomes one: only 3xx-6xx change freely."""
+    msg = ctx.msg
+    if not isinstance(msg, Response) or not 100 <= code <= 699:
+        return -1
+    if (code < 300 or msg.status < 300) and code // 100 != msg.status // 100:
+        return -1
+    if "\r" in reason or "\n" in reason:
+        return -1
+    set_status(msg, code, reason)
+    return 1
+
+
+def set_status(msg: Response, code: int, reason: str) -> None:
+    """Change a reply's status line in place: the object the transaction relays after
+    the onreply_route is the one the route saw, so a copy would not be sent."""
+    msg._touch(" status line")  # marks the message edited: to_bytes() writes the first line
+    msg.status = code
+    msg.reason = reason
+    msg._start_line = f"{msg.version} {code} {reason}".encode("utf-8", "surrogateescape")
 
 
 # ---------------------------------------------------------------------------- method, body
