@@ -42,36 +42,18 @@ def parse_routes(codes: str) -> RouteKind:
 
 
 _TABLE = """
-send                      core           1 2  no   ALL
-setbflag                  core           1 2  no   ALL
-resetbflag                core           1 2  no   ALL
-isbflagset                core           1 2  no   ALL
 move_msg_branch           core           0 3  no   ALL
-add_local_rport           core           0 0  no   ALL
 force_tcp_alias           core           0 1  no   ALL
-set_advertised_address    core           1 1  no   ALL
-set_advertised_port       core           1 1  no   ALL
-force_send_socket         core           1 1  no   ALL
-serialize_branches        core           1 2  no   ALL
-next_branches             core           0 0  no   ALL
 use_blacklist             core           1 1  no   ALL
 unuse_blacklist           core           1 1  no   ALL
 check_blacklist_rule      core           2 5  no   ALL
 add_blacklist_rule        core           2 6  no   ALL
 del_blacklist_rule        core           2 5  no   ALL
-cache_store               core           3 4  no   ALL
-cache_remove              core           2 2  no   ALL
-cache_fetch               core           3 3  no   ALL
-cache_counter_fetch       core           3 3  no   ALL
-cache_add                 core           4 5  no   ALL
-cache_sub                 core           4 5  no   ALL
 cache_raw_query           core           2 3  no   ALL
 raise_event               core           1 3  no   ALL
 subscribe_event           core           2 3  no   ALL
-construct_uri             core           6 6  no   ALL
 script_trace              core           0 3  no   ALL
 sr_check_status           core           1 2  no   ALL
-avp_print                 core           0 0  no   ALL
 set_via_handling          core           1 1  no   ALL
 t_replicate               tm             1 2  no   REQ,FAIL
 t_write_req               tm             2 2  no   REQ,FAIL,BR

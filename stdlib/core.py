@@ -18,6 +18,7 @@ from stdlib._registry import Out, StaticStr, export
 
 ALL = RouteKind.ALL
 script_log = logging.getLogger("sipc.script")
+log_core = logging.getLogger("sipc.core")
 
 # OpenSIPS log levels (L_ALERT..L_DBG) as the logging levels they print at
 _LEVELS = {
@@ -245,7 +246,12 @@ def append_msg_branch(
             inherit = True
         elif flag:
             return -1
-    ctx.branches.append(Branch(uri, ctx.du if inherit else None, _parse_q(qvalue)))
+    q = _parse_q(qvalue)
+    if inherit:  # $du, q and branch flags of the R-URI branch
+        q = q if q is not None else ctx.ruri_q
+        ctx.branches.append(Branch(uri, ctx.du, q, None, set(ctx.bflags)))
+    else:
+        ctx.branches.append(Branch(uri, None, q))
     return 1
 
 
@@ -283,6 +289,45 @@ def get_timestamp(ctx: Ctx, sec_avp: Out[int], usec_avp: Out[int]) -> int:
     now = time.time_ns() // 1000
     sec_avp.set(now // 1_000_000)
     usec_avp.set(now % 1_000_000)
+    return 1
+
+
+_MAX_URI_LEN = 1024  # OpenSIPS's MAX_URI_LEN, terminating NUL included
+
+
+@export(routes=ALL, module="core")
+def construct_uri(
+    ctx: Ctx,
+    proto: str,
+    user: str | None,
+    domain: str,
+    port: str | None,
+    extra: str | None,
+    result: Out[str],
+) -> int:
+    """`proto:[user@]domain[:port][;extra]` into an AVP; -1 without proto or domain."""
+    if not proto or not domain:
+        log_core.error("construct_uri(): no %s given", "protocol" if not proto else "domain")
+        return -1
+    uri = "".join((proto, ":", f"{user}@" if user else "", domain,
+                   f":{port}" if port else "", f";{extra}" if extra else ""))  # fmt: skip
+    if len(uri) + 1 > _MAX_URI_LEN:
+        log_core.error("construct_uri(): the URI is too long (%d)", len(uri) + 1)
+        return -1
+    result.set(uri)
+    return 1
+
+
+@export(routes=ALL, module="core")
+def avp_print(ctx: Ctx) -> int:
+    """Log every AVP of this run (the transaction's, in a tm route) at L_INFO."""
+    store = ctx.avp
+    log_core.info("----------- All AVPs in this context --------")
+    for name in store.names():
+        for value in store.get_all(name):
+            kind = "val_int" if isinstance(value, int) else "val_str"
+            log_core.info("    name=<%s> %s=<%s>", name, kind, value)
+    log_core.info("---------------- END ALL AVPs ---------------")
     return 1
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from runtime.api import Ctx, RouteKind
 from runtime.core.script import RouteFn
 from runtime.sip import parse_message
-from runtime.transport.socketinfo import parse_listen
+from runtime.transport.socketinfo import SocketInfo, parse_listen
 
 OUR_IP = "192.0.2.10"
 OUR_PORT = 5060
@@ -29,6 +29,7 @@ class RecordingCore:
         self.replies: list[tuple[int, str]] = []
         self.reply_headers: list[list[str]] = []
         self.forwards: list[tuple[str | None, str | None, str | None, bytes]] = []
+        self.sent: list[tuple[str, bytes]] = []  # send(): destination, bytes
         # launch()es, not run: the caller drives (or closes) a job that is a coroutine
         self.launched: list[tuple[Ctx, int | Coroutine[Any, Any, int], RouteFn | None]] = []
 
@@ -39,6 +40,17 @@ class RecordingCore:
     def is_myself(self, host: str, port: int | None) -> bool:
         wanted = host.strip("[]").lower()
         return any(wanted == ip and (port or 5060) == p for ip, p in self.local)
+
+    def find_listening(self, proto: str | None, host: str, port: int | None) -> SocketInfo | None:
+        bare = host.strip("[]").lower()
+        for ip, number in self.local:
+            if ip == bare and port in (None, number):
+                return parse_listen(f"{proto or 'udp'}:{host}:{number}")
+        return None
+
+    def send_raw(self, ctx: Ctx, dest: str, data: bytes) -> int:
+        self.sent.append((dest, data))
+        return 1
 
     def send_reply(self, ctx: Ctx, code: int, reason: str, headers: Sequence[str] = ()) -> int:
         self.replies.append((code, reason))

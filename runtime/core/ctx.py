@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from runtime.core import pvaccess
@@ -52,6 +52,12 @@ class CoreServices(Protocol):
 
     def is_myself(self, host: str, port: int | None) -> bool: ...
 
+    def find_listening(
+        self, proto: str | None, host: str, port: int | None
+    ) -> SocketInfo | None: ...
+
+    def send_raw(self, ctx: Ctx, dest: str, data: bytes) -> int: ...
+
     def send_reply(self, ctx: Ctx, code: int, reason: str, headers: Sequence[str] = ()) -> int: ...
 
     def launch(
@@ -67,6 +73,23 @@ class Branch:
     du: str | None = None
     q: int | None = None
     path: str | None = None
+    bflags: set[str] = field(default_factory=set)  # setbflag(flag, i), i >= 1
+
+
+@dataclass(slots=True)
+class Outbound:
+    """How this run's requests leave: set_advertised_*, add_local_rport, force_tcp_alias."""
+
+    address: str | None = None
+    port: int | None = None
+    local_rport: bool = False
+
+    def hostport(self, socket: SocketInfo) -> str:
+        """The sent-by of our Via, the host:port of our Record-Route, leaving on `socket`."""
+        host = self.address or socket.host_text
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"{host}:{self.port if self.port is not None else socket.port}"
 
 
 class AvpStore:
@@ -132,8 +155,9 @@ _DEFAULT_PORTS = {"sip": 5060, "sips": 5061}
 
 # what a `_view_of` shares with the run it looks from (the rest is per message)
 _VIEW_SHARED = (
-    "branches", "du", "flags", "maxfwd_done", "out_socket", "params", "rc", "reply_headers",
-    "ret_values", "route_name", "sent", "tx", "tx_branch", "tx_data", "vars", "_orig_ruri",
+    "bflags", "branches", "du", "flags", "maxfwd_done", "out_socket", "outbound", "params", "rc",
+    "reply_headers", "ret_values", "route_name", "ruri_q", "sent", "tx", "tx_branch", "tx_data",
+    "vars", "_orig_ruri",
 )  # fmt: skip
 
 
@@ -146,6 +170,7 @@ class Ctx:
         "_ruri_parts",
         "_to",
         "avp",
+        "bflags",
         "branches",
         "core",
         "detached",
@@ -155,11 +180,13 @@ class Ctx:
         "maxfwd_done",
         "msg",
         "out_socket",
+        "outbound",
         "params",
         "rc",
         "reply_headers",
         "ret_values",
         "route_name",
+        "ruri_q",
         "sent",
         "socket",
         "source",
@@ -197,6 +224,9 @@ class Ctx:
         self.flags: set[str] = set()
         self.du: str | None = None
         self.out_socket: SocketInfo | None = None
+        self.outbound: Outbound | None = None  # made by the first set_advertised_* & co
+        self.bflags: set[str] = set()  # branch flags of the R-URI branch (index 0)
+        self.ruri_q: int | None = None  # q of the R-URI branch, in thousandths
         self.branches: list[Branch] = []
         self.rc: int = 1
         self.params: list[tuple[Value, ...]] = []
@@ -771,7 +801,10 @@ class Ctx:
         target = uri if uri is not None else self.ruri
         if target is None:
             return -1
-        self.branches.append(Branch(target, None if uri is not None else self.du, q))
+        if uri is not None:
+            self.branches.append(Branch(target, None, q))
+        else:  # the R-URI branch copied: its $du and branch flags too
+            self.branches.append(Branch(target, self.du, q, None, set(self.bflags)))
         return 1
 
     # ----------------------------------------------------------------- sending

@@ -331,6 +331,30 @@ class Pipeline:
                 return True
         return False
 
+    def find_listening(self, proto: str | None, host: str, port: int | None) -> SocketInfo | None:
+        """The listening socket `proto:host:port` (None: any proto, any port), None if none."""
+        bare = host[1:-1] if host.startswith("[") else host
+        for info in self.sender.sockets if self.sender is not None else ():
+            if info.ip == bare and proto in (None, info.proto) and port in (None, info.port):
+                return info
+        return None
+
+    def send_raw(self, ctx: Ctx, dest: str, data: bytes) -> int:
+        """`send()`: these bytes as they are (no Via of ours) to `[proto:]host[:port]`."""
+        hop = next_hop(dest)
+        if hop is None or self.sender is None:
+            log.warning("cannot send to %r: no address", dest)
+            return -1
+        socket = self._socket_for(hop.proto, hop.ip, ctx)
+        if socket is None:
+            log.warning("no %s socket to send to %s", hop.proto, hop.ip)
+            return -1
+        if (hop.ip, hop.port) in self._myself:
+            log.warning("not sending to ourselves (%s:%d)", hop.ip, hop.port)
+            return -1
+        ctx.sent = True
+        return 1 if self.sender.send(hop.proto, hop.ip, hop.port, data, socket) else -1
+
     def forward(self, ctx: Ctx, dest: str | None) -> int:
         msg = ctx.msg
         sender = self.sender
@@ -366,10 +390,17 @@ class Pipeline:
             msg.ensure_content_length()
         # our Via goes in as the first header line of the bytes sent, not into the
         # message: it is then the topmost Via, and a second forward() does not stack it
-        via_start = self._via_starts.get((hop.proto, socket.ip, socket.port))
-        if via_start is None:
-            via_start = self._via_start(hop.proto, socket)
-        data = msg.to_bytes_with_header(b"".join((via_start, branch.encode(), b"\r\n")))
+        outbound = ctx.outbound
+        if outbound is None:
+            via_start = self._via_starts.get((hop.proto, socket.ip, socket.port))
+            if via_start is None:
+                via_start = self._via_start(hop.proto, socket)
+            via = b"".join((via_start, branch.encode(), b"\r\n"))
+        else:  # set_advertised_*, add_local_rport: this run's own Via
+            rport = ";rport" if outbound.local_rport else ""
+            sent_by = outbound.hostport(socket)
+            via = f"Via: SIP/2.0/{hop.proto.upper()} {sent_by};branch={branch}{rport}\r\n".encode()
+        data = msg.to_bytes_with_header(via)
         ctx.sent = True
         return 1 if sender.send(hop.proto, hop.ip, hop.port, data, socket) else -1
 

@@ -122,6 +122,7 @@ _GETTERS: dict[str, Getter] = {
     "proto": _simple(lambda ctx: ctx.proto),
     "du": _simple(lambda ctx: ctx.du),
     "br": _simple(lambda ctx: ctx.branch_uri),
+    "bf": _simple(lambda ctx: " ".join(sorted(ctx.bflags))),  # flag names, space apart
     "Ts": _simple(lambda ctx: ctx.time_s),
     "Tf": _simple(lambda ctx: ctx.time_f),
     "rc": _simple(lambda ctx: ctx.rc),

@@ -16,7 +16,9 @@ def record_route_value(ctx: Ctx, params: str = "") -> str:
     socket = ctx.out_socket or ctx.socket
     transport = "" if socket.proto == "udp" else f";transport={socket.proto}"
     extra = "" if not params else params if params.startswith(";") else ";" + params
-    return f"<sip:{socket.hostport}{transport};lr{extra}>"
+    outbound = ctx.outbound  # set_advertised_address/_port
+    hostport = socket.hostport if outbound is None else outbound.hostport(socket)
+    return f"<sip:{hostport}{transport};lr{extra}>"
 
 
 def record_route(ctx: Ctx, params: str = "") -> int:

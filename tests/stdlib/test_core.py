@@ -192,3 +192,34 @@ def test_xlog_and_log_print_at_the_mapped_level(caplog: pytest.LogCaptureFixture
         (logging.DEBUG, "details"),
         (logging.ERROR, "broken"),
     ]
+
+
+class _Box:
+    def __init__(self) -> None:
+        self.value: int | str | None = None
+
+    def set(self, value: int | str | None) -> None:
+        self.value = value
+
+
+def test_construct_uri() -> None:
+    ctx, out = fresh(), _Box()
+    assert core.construct_uri(ctx, "sip", "bob", "example.com", "5080", "transport=tcp", out) == 1
+    assert out.value == "sip:bob@example.com:5080;transport=tcp"
+    assert core.construct_uri(ctx, "tel", None, "+4930123", None, None, out) == 1
+    assert out.value == "tel:+4930123"
+    assert core.construct_uri(ctx, "", "bob", "example.com", None, None, out) == -1
+    assert core.construct_uri(ctx, "sip", "bob", "", None, None, out) == -1
+    assert core.construct_uri(ctx, "sip", "x" * 1100, "h", None, None, out) == -1
+
+
+def test_avp_print_logs_every_avp(caplog: pytest.LogCaptureFixture) -> None:
+    ctx = fresh()
+    ctx.avp.push("a", 1)
+    ctx.avp.push("a", "two")
+    ctx.avp.push("b", "x")
+    with caplog.at_level(logging.INFO, logger="sipc.core"):
+        assert core.avp_print(ctx) == 1
+    text = caplog.text
+    assert "name=<a> val_str=<two>" in text and "name=<a> val_int=<1>" in text
+    assert "name=<b> val_str=<x>" in text

@@ -223,9 +223,11 @@ def _spec_rows() -> list[tuple[str, str, str, str]]:
 
 
 def test_every_spec_function_of_our_modules_is_implemented_or_listed() -> None:
-    for name, module, _, _ in _spec_rows():
+    rows = _spec_rows()
+    for name, module, _, _ in rows:
         if name in REGISTRY:
-            assert REGISTRY[name].module == module, name
+            # a name in two tables (avp_print: avpops up to 3.4, core since 3.5) is one of them
+            assert REGISTRY[name].module in {m for n, m, _, _ in rows if n == name}, name
         else:
             assert name in UNSUPPORTED, f"{name} ({module}) is neither implemented nor listed"
 
@@ -244,9 +246,9 @@ def test_implemented_functions_match_the_spec_arity_and_routes() -> None:
         "ALL": "ALL",
     }
     checked = 0
-    for name, _, params, routes in _spec_rows():
+    for name, module, params, routes in _spec_rows():
         spec = REGISTRY.get(name)
-        if spec is None:
+        if spec is None or spec.module != module:  # the row of another module's table
             continue
         declared = [] if params in ("–", "-") else params.split(", ")
         optional = ["?" in item.split(":")[0] for item in declared]
