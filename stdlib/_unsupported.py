@@ -74,8 +74,6 @@ remove_body_part          sipmsgops      0 2  no   REQ,FAIL,RPL,BR,LOC
 add_body_part             sipmsgops      2 3  no   REQ,FAIL,RPL,BR,LOC
 get_updated_body_part     sipmsgops      2 2  no   REQ,FAIL,RPL,BR,LOC
 sipmsg_validate           sipmsgops      0 2  no   REQ,FAIL,RPL,BR
-get_glob_headers_values   sipmsgops      3 3  no   REQ,FAIL,RPL,BR,LOC
-sip_to_json               sipmsgops      1 1  no   REQ,FAIL,RPL,BR,LOC
 abort                     cfgutils       0 0  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
 pkg_status                cfgutils       0 0  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
 shm_status                cfgutils       0 0  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV

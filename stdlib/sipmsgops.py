@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.utils
 import fnmatch
 import functools
+import json
 import re
 
 from runtime.api import Ctx, RouteKind
@@ -18,7 +19,7 @@ from runtime.sip import Response
 from runtime.sip.lexical import is_token
 from stdlib import _msg, _sipedit
 from stdlib._regex import compile_regex
-from stdlib._registry import Regex, export
+from stdlib._registry import Out, Regex, export
 
 R = RouteKind
 MSG_ROUTES = R.REQUEST | R.FAILURE | R.ONREPLY | R.BRANCH | R.LOCAL
@@ -194,6 +195,37 @@ def is_privacy(ctx: Ctx, privacy_type: str) -> int:
         if any(item.strip().lower() == wanted for item in re.split(r"[;,]", value)):
             return 1
     return -1
+
+
+@export(routes=MSG_ROUTES, module="sipmsgops")
+def get_glob_headers_values(
+    ctx: Ctx, hdr_name_glob: str, hdr_names_avp: Out[str], hdr_vals_avp: Out[str]
+) -> int:
+    """Add the name (as written) and the value of every header whose name matches the
+    shell pattern (case-insensitive) to the two AVPs, in message order; -1 when none does."""
+    pattern = hdr_name_glob.lower()
+    found = 0
+    for name, value in ctx.msg.headers:
+        if fnmatch.fnmatchcase(name.lower(), pattern):
+            hdr_names_avp.set(name)
+            hdr_vals_avp.set(value)
+            found += 1
+    return 1 if found else -1
+
+
+@export(routes=MSG_ROUTES, module="sipmsgops")
+def sip_to_json(ctx: Ctx, out_var: Out[str]) -> int:
+    """The message as compact JSON: `first_line` (without its CRLF), `headers` (each name
+    as written -> the list of its values, in message order) and, when there is one, `body`."""
+    msg = ctx.msg
+    headers: dict[str, list[str]] = {}
+    for name, value in msg.headers:
+        headers.setdefault(name, []).append(value)
+    document: dict[str, object] = {"first_line": msg.start_line, "headers": headers}
+    if msg.body:
+        document["body"] = _msg.decode(msg.body)
+    out_var.set(json.dumps(document, ensure_ascii=False, separators=(",", ":")))
+    return 1
 
 
 # ---------------------------------------------------------------------------- local replies

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from runtime.api import RouteKind
+from stdlib._handles import PvHandle
 from stdlib.sipmsgops import (
     append_hf,
     append_time,
     append_urihf,
+    get_glob_headers_values,
     has_body,
     has_totag,
     insert_hf,
@@ -26,6 +30,7 @@ from stdlib.sipmsgops import (
     ruri_del_param,
     ruri_has_param,
     ruri_tel2sip,
+    sip_to_json,
 )
 from stdlib.testing import context
 
@@ -201,3 +206,35 @@ def test_ruri_tel2sip() -> None:
 def test_is_uri_user_e164(uri: str, expected: int) -> None:
     ctx, _ = context(INVITE)
     assert is_uri_user_e164(ctx, uri) == expected
+
+
+def test_get_glob_headers_values_fills_both_avps_in_message_order() -> None:
+    ctx, _ = context(INVITE)
+    names, values = PvHandle(ctx, "avp", "names"), PvHandle(ctx, "avp", "vals")
+    assert get_glob_headers_values(ctx, "x-*", names, values) == 1
+    # AVP index 0 is the most recent value: the last matching header
+    assert ctx.avp.get_all("names") == ["x-trace", "X-Debug"]
+    assert ctx.avp.get_all("vals") == ["abc", "1"]
+    assert get_glob_headers_values(ctx, "P-*", names, values) == -1
+    assert get_glob_headers_values(ctx, "C?eq", names, values) == 1
+    assert ctx.avp.get("vals") == "314159 INVITE"
+
+
+def test_sip_to_json_has_first_line_headers_and_body() -> None:
+    ctx, _ = context(INVITE)
+    out = PvHandle(ctx, "var", "json")
+    assert sip_to_json(ctx, out) == 1
+    text = ctx.var_get("json")
+    assert isinstance(text, str) and "\n" not in text.replace("\\n", "")
+    document = json.loads(text)
+    assert document["first_line"] == (
+        "INVITE sip:+4930123456@gw.example.com;user=phone;transport=udp SIP/2.0"
+    )
+    assert document["headers"]["CSeq"] == ["314159 INVITE"]
+    assert document["headers"]["X-Debug"] == ["1"] and document["headers"]["x-trace"] == ["abc"]
+    assert next(iter(document["headers"])) == "Via"
+    assert document["body"] == "v=0\no=alice\n"
+    reply, _ = context(REPLY, RouteKind.ONREPLY)
+    assert sip_to_json(reply, out) == 1
+    document = json.loads(str(ctx.var_get("json")))
+    assert document["first_line"] == "SIP/2.0 180 Ringing" and "body" not in document
