@@ -55,17 +55,9 @@ subscribe_event           core           2 3  no   ALL
 script_trace              core           0 3  no   ALL
 sr_check_status           core           1 2  no   ALL
 set_via_handling          core           1 1  no   ALL
-t_replicate               tm             1 2  no   REQ,FAIL
 t_write_req               tm             2 2  no   REQ,FAIL,BR
 t_write_unix              tm             2 2  no   REQ,FAIL,BR
-t_add_hdrs                tm             1 1  no   REQ
-t_new_request             tm             4 6  no   ALL
-t_add_cancel_reason       tm             1 1  no   REQ
-t_inject_branches         tm             1 2  no   REQ,RPL
-t_wait_for_new_branches   tm             0 1  no   REQ
-t_wait_no_more_branches   tm             0 0  no   REQ,FAIL,RPL,BR
 t_anycast_replicate       tm             0 0  no   REQ
-t_reply_by_callid         tm             2 4  no   REQ
 t_get_branch_idx_by_attr  tm             1 5  no   FAIL,RPL,BR
 pn_process_purr           registrar      1 1  only ASYNC
 append_body_to_reply      sipmsgops      1 1  no   REQ,FAIL,BR,ERR

@@ -11,7 +11,10 @@ tm function.
 
 from __future__ import annotations
 
+import logging
+
 from runtime.api import Ctx, RouteKind
+from runtime.core import tmextra
 from runtime.core.stateful import (
     DEFAULT_TM_SETTINGS,
     RELAY_INTERNAL,
@@ -22,6 +25,8 @@ from runtime.core.stateful import (
 )
 from runtime.core.tmvars import reply_code
 from runtime.sip import Request
+from runtime.sip.message import header_line
+from runtime.transaction import Effect, TransactionError
 from stdlib._modules import modparam_int
 from stdlib._regex import compile_regex
 from stdlib._registry import Regex, RouteRef, export
@@ -31,6 +36,8 @@ _FAIL = RouteKind.FAILURE
 _RPL = RouteKind.ONREPLY
 _BR = RouteKind.BRANCH
 _LOC = RouteKind.LOCAL
+
+log = logging.getLogger("sipc.tm")
 
 
 def services(ctx: Ctx) -> Stateful | None:
@@ -72,14 +79,98 @@ def configure(stateful: Stateful) -> None:
 def t_relay(ctx: Ctx, flags: str | None = None, outbound_proxy: str | None = None) -> int:
     """Relay statefully to $du or the R-URI and every appended branch, in parallel.
 
-    The flags (no-auto-477, no-dns-failover, pass-reason-hdr, allow-no-cancel, 2.x
-    bitmasks) change nothing sipc does differently; the outbound proxy is used when
-    $du is not set.
+    `pass-reason-hdr`: a CANCEL from upstream passes its Reason header on to the
+    branches (else they get `SIP;cause=487;text="ORIGINATOR_CANCEL"`). The other flags
+    (no-auto-477, no-dns-failover, allow-no-cancel, 2.x bitmasks) change nothing sipc
+    does differently; the outbound proxy is used when $du is not set.
     """
     stateful = services(ctx)
     if stateful is None:
         return RELAY_INTERNAL
-    return stateful.relay(ctx, outbound_proxy or None)
+    result = stateful.relay(ctx, outbound_proxy or None)
+    if flags and "pass-reason-hdr" in flags and ctx.tx is not None:
+        ctx.tx.pass_reason = True
+    return result
+
+
+@export(routes=_REQ | _FAIL, module="tm", may_exit=True)
+def t_replicate(ctx: Ctx, uri: str, flags: str | None = None) -> int:
+    """Send a copy of the request to `uri` (and to each appended branch), statefully; the
+    copy's answers never go upstream, and the route goes on with its own transaction.
+
+    The URI is the next hop: the copy keeps the R-URI (as OpenSIPS's does). The request's
+    transaction is created if needed: 0 (the script stops) when it turns out to be a
+    retransmission. Each copy is a transaction of its own: an upstream CANCEL does not
+    reach it. Flags (no-dns-failover) change nothing in sipc.
+    """
+    stateful = services(ctx)
+    if stateful is None:
+        return -1
+    return tmextra.replicate(stateful, ctx, uri)
+
+
+@export(routes=_REQ, module="tm")
+def t_add_hdrs(ctx: Ctx, sip_hdrs: str) -> int:
+    """Header lines ("Name: value\r\n"...) added to every branch the transaction sends
+    from now on, and to its CANCELs; -1 without a transaction or for a malformed line.
+    A second call replaces the first's headers, as in OpenSIPS."""
+    tx = ctx.tx
+    if tx is None:
+        return -1
+    lines = []
+    for line in sip_hdrs.replace("\r\n", "\n").split("\n"):
+        if not line.strip():
+            continue
+        name, sep, value = line.partition(":")
+        try:
+            lines.append(header_line(name.strip(), value.strip()))
+        except ValueError:
+            return -1
+        if not sep:
+            return -1
+    tx.extra_headers = b"".join(line + b"\r\n" for line in lines)
+    return 1
+
+
+@export(routes=_REQ, module="tm")
+def t_add_cancel_reason(ctx: Ctx, reason_hdr: str) -> int:
+    """The Reason header ("Reason: SIP;cause=200;text=...\r\n") of every CANCEL the
+    transaction sends downstream, instead of the one an upstream CANCEL brings.
+
+    sipc answers an upstream CANCEL in its transaction layer, before any route runs, so
+    call it in the INVITE's request route (before or after t_relay): -1 for anything
+    but a Reason header.
+    """
+    name, sep, value = reason_hdr.strip().partition(":")
+    value = value.strip()
+    if not sep or name.strip().lower() != "reason" or not value or "\n" in value:
+        return -1
+    if ctx.tx is not None:
+        ctx.tx.cancel_reason = (value,)
+    tx_data(ctx).cancel_reason = value
+    return 1
+
+
+@export(routes=RouteKind.ALL, module="tm")
+def t_new_request(
+    ctx: Ctx,
+    method: str,
+    ruri: str,
+    from_: str,
+    to: str,
+    body: str | None = None,
+    ctx_: str | None = None,
+) -> int:
+    """Send a new request, unrelated to the current message, statefully, to `ruri`.
+
+    `from_`/`to` are "[display ]URI"; `body` is "content/type body"; `ctx_` is put in
+    `$avp(uac_ctx)` for local_route, which sees the request before it goes (a drop
+    there is ignored). Its answers are absorbed, as in OpenSIPS.
+    """
+    stateful = services(ctx)
+    if stateful is None:
+        return -1
+    return tmextra.new_request(stateful, ctx, method, ruri, from_, to, body or None, ctx_)
 
 
 @export(routes=_REQ, module="tm", may_exit=True)
@@ -216,3 +307,85 @@ def t_cancel_branch(ctx: Ctx, flags: str | None = None) -> int:
         return -1
     stateful.apply(tx.cancel())
     return 1
+
+
+@export(routes=_REQ, module="tm")
+def t_reply_by_callid(
+    ctx: Ctx, code: int, reason_phrase: str, callid: str | None = None, cseq: str | None = None
+) -> int:
+    """Reply to the pending INVITE transaction with this Call-ID and CSeq number (by
+    default the current message's): 1, -1 not sent, -2 no Call-ID, -3 no CSeq, -4 not
+    found. A BYE ending a parked call passes the INVITE's CSeq ($cs - 1)."""
+    stateful = services(ctx)
+    if stateful is None:
+        return -1
+    return tmextra.reply_by_callid(stateful, ctx, code, reason_phrase, callid, cseq)
+
+
+# ---------------------------------------------------------------------- injected branches
+
+
+@export(routes=_REQ, module="tm")
+def t_wait_for_new_branches(ctx: Ctx, branches: int | None = None) -> int:
+    """Keep the INVITE transaction from answering when all its branches failed, until
+    fr_inv_timeout or until `branches` injections; -1 without a transaction or for
+    anything but an INVITE. The transaction is created if needed."""
+    stateful = services(ctx)
+    msg = ctx.msg
+    if stateful is None or not isinstance(msg, Request) or msg.method != "INVITE":
+        return -1
+    tx = ctx.tx if ctx.tx is not None else stateful.create(ctx)
+    if tx is None:
+        return -1
+    try:
+        effects = tx.wait_for_branches(branches or 0)
+    except TransactionError:
+        return -1
+    stateful.apply(effects)
+    return 1
+
+
+@export(routes=_REQ | _FAIL | _RPL | _BR, module="tm")
+def t_wait_no_more_branches(ctx: Ctx) -> int:
+    """Stop waiting for injected branches: the ended branches decide now (-1 when the
+    transaction was not waiting)."""
+    stateful = services(ctx)
+    tx = ctx.tx
+    if stateful is None or tx is None or not tx.waiting:
+        return -1
+    effects: list[Effect] = []
+    tx.stop_waiting(effects)
+    stateful.apply(effects)
+    return 1
+
+
+@export(routes=_REQ | _RPL, module="tm")
+def t_inject_branches(ctx: Ctx, source: str, flags: str | None = None) -> int:
+    """Add branches to the current transaction and send them: source "msg" takes the
+    R-URI ($du) and the appended branches of the current message (a reply: only the
+    appended branches). Flags: "cancel"/"c" cancels the pending branches first, "l"
+    marks the last injection (the transaction stops waiting).
+
+    Returns 1, -1 no transaction or error, -2 the transaction has its final reply,
+    -3 no new branch could be sent. Source "event" (the contact of an event
+    notification, event_routing) needs event routes bound to a transaction, which
+    sipc does not have yet: it is logged and answers -1.
+    """
+    stateful = services(ctx)
+    if stateful is None:
+        return -1
+    which = source.strip().lower()
+    if which == "event":
+        log.error('t_inject_branches("event"): event routing is not supported by sipc yet')
+        return -1
+    if which != "msg":
+        log.error('t_inject_branches: unknown source %r ("msg" or "event")', source)
+        return -1
+    text = (flags or "").strip()
+    if text.lower() == "cancel":
+        cancel, last = True, False
+    else:  # one letter per flag, as OpenSIPS reads them
+        cancel, last = "c" in text, "l" in text
+        for letter in set(text) - {"c", "l"}:
+            log.error("t_inject_branches: unknown flag %r, ignored", letter)
+    return tmextra.inject_from_msg(stateful, ctx, cancel, last)

@@ -78,7 +78,7 @@ class Branch:
 
 @dataclass(slots=True)
 class Outbound:
-    """How this run's requests leave: set_advertised_*, add_local_rport, force_tcp_alias."""
+    """What our Via and Record-Route say: set_advertised_address/_port, add_local_rport."""
 
     address: str | None = None
     port: int | None = None

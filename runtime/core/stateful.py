@@ -117,6 +117,7 @@ class TxData:
         "avp",
         "branch_avps",
         "branch_replies",
+        "cancel_reason",
         "failure_reply",
         "flags",
         "fr_inv_timeout",
@@ -144,6 +145,7 @@ class TxData:
         self.socket: SocketInfo | None = None
         self.source: Source | None = None
         self.suspended = False  # the request route went on as a task
+        self.cancel_reason: str | None = None  # t_add_cancel_reason before the relay
 
 
 def tx_data(ctx: Ctx) -> TxData:
@@ -360,8 +362,8 @@ class Stateful:
         if not resumed and isinstance(data, TxData) and data.suspended:
             return  # still running, as a task
         tx.request_route_done()
-        if tx.phase is not Phase.WAITING or tx.branches:
-            return
+        if tx.phase is not Phase.WAITING or tx.branches or tx.waiting:
+            return  # a transaction waiting for injected branches stays (fr_inv_timeout)
         if tx.server.final_sent:
             return
         log.debug("script left transaction %s without a reply or a branch", tx.server.key)
@@ -433,6 +435,8 @@ class Stateful:
         if not isinstance(data, TxData):
             return
         routes = self.pipeline.routes
+        if data.cancel_reason is not None:
+            tx.cancel_reason = (data.cancel_reason,)
         tx.has_failure_route = data.on_failure is not None
         tx.on_branch = self._branch_hook if data.on_branch is not None else None
         wants_reply = routes.onreply is not None or data.on_reply is not None

@@ -96,6 +96,8 @@ if TYPE_CHECKING:
 # In the 4xx class, responses that help the caller retry (§16.7 step 6).
 _RETRY_INFO = frozenset({401, 407, 415, 420, 484})
 _CHALLENGES = ("WWW-Authenticate", "Proxy-Authenticate")
+# the Reason of the CANCELs an upstream CANCEL causes, as OpenSIPS writes it
+ORIGINATOR_CANCEL = 'SIP;cause=487;text="ORIGINATOR_CANCEL"'
 
 
 class Phase(enum.Enum):
@@ -222,6 +224,7 @@ class ProxyTransaction:
         "on_branch",
         "on_reply",
         "owner_done",
+        "pass_reason",
         "phase",
         "request_to_tag",
         "rfc2543",
@@ -278,9 +281,11 @@ class ProxyTransaction:
         self._tag: str | None = None
         # t_add_hdrs: header lines (CRLF included) added to every branch and CANCEL
         self.extra_headers = b""
-        # Reason header values for the CANCELs sent downstream: the upstream CANCEL's,
-        # or the script's (t_add_cancel_reason), which wins
+        # Reason header values for the CANCELs sent downstream: the script's
+        # (t_add_cancel_reason); else, once a CANCEL came from upstream, its own Reason
+        # when `pass_reason` (t_relay's pass-reason-hdr), or ORIGINATOR_CANCEL
         self.cancel_reason: tuple[str, ...] = ()
+        self.pass_reason = False
         # t_wait_for_new_branches: no final while branches may still be injected
         # (until Timer "W", fr_inv_timeout, or `wait_left` more injections; 0: no limit)
         self.waiting = False
@@ -485,7 +490,8 @@ class ProxyTransaction:
         machine = ServerNonInviteTransaction(key, cancel, source, transport, self.settings)
         self.cancel_server = machine
         if not self.cancel_reason:  # downstream CANCELs say why upstream cancelled
-            self.cancel_reason = tuple(cancel.headers_named("Reason"))
+            passed = tuple(cancel.headers_named("Reason")) if self.pass_reason else ()
+            self.cancel_reason = passed or (ORIGINATOR_CANCEL,)
         self.table.add(key, self)
         self.keys += (key,)
         if rfc2543_key is not None:

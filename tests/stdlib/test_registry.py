@@ -163,7 +163,7 @@ def test_registry_holds_the_implemented_modules() -> None:
         assert list(functions_of(module)), module
     assert stdlib.MODULES["dialog"] is False
     assert lookup("sl_send_reply") is not None and lookup("dlg_match") is None
-    assert is_known("t_replicate") and is_known("is_method") and not is_known("no_such_function")
+    assert is_known("t_write_req") and is_known("is_method") and not is_known("no_such_function")
 
 
 def test_sleep_suspends_and_nothing_implemented_here_can_stop_the_script() -> None:
@@ -190,10 +190,10 @@ def test_routes_of_some_functions() -> None:
 
 
 def test_unsupported_table_parses_routes_and_arity() -> None:
-    replicate = UNSUPPORTED["t_replicate"]
-    assert (replicate.module, replicate.min_args, replicate.max_args) == ("tm", 1, 2)
-    assert replicate.async_mode == "no"
-    assert replicate.routes == RouteKind.REQUEST | RouteKind.FAILURE
+    write = UNSUPPORTED["t_write_req"]
+    assert (write.module, write.min_args, write.max_args) == ("tm", 2, 2)
+    assert write.async_mode == "no"
+    assert write.routes == RouteKind.REQUEST | RouteKind.FAILURE | RouteKind.BRANCH
     assert UNSUPPORTED["wait_for_event"].async_mode == "only"
     assert UNSUPPORTED["rest_get"].async_mode == "yes"
     assert UNSUPPORTED["uac_replace_from"].min_args == 2  # display may be left empty

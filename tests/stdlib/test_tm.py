@@ -6,14 +6,14 @@ clock) or, for "no transactions here", from stdlib.testing.
 
 from __future__ import annotations
 
-from runtime.api import Ctx, RouteKind, RouteTable
+from runtime.api import Ctx, RouteKind, RouteTable, ScriptExit
 from runtime.core.stateful import TxData
-from runtime.sip import parse_message
+from runtime.sip import Request, parse_message
 from runtime.transport.source import Source
 from stdlib import REGISTRY, tm
 from stdlib._modules import set_modparam
 from stdlib.testing import context
-from tests.runtime.core.test_stateful import CALLEE, CALLER, UDP, Harness, invite
+from tests.runtime.core.test_stateful import CALLEE, CALLER, OTHER, UDP, Harness, invite, statuses
 
 
 def request_ctx(h: Harness, data: bytes) -> Ctx:
@@ -177,3 +177,197 @@ def test_the_1x_timer_names_are_understood() -> None:
     ctx = request_ctx(h, invite())
     tm.t_newtran(ctx)
     assert (ctx.tx.settings.fr_timeout, ctx.tx.settings.fr_inv_timeout) == (12.0, 90.0)
+
+
+# ---------------------------------------------------------------------- t_replicate & co
+
+
+def answer(request: object, status: int, tag: str = "callee") -> object:
+    assert isinstance(request, Request)
+    return request.make_response(status, to_tag=tag)
+
+
+def test_t_replicate_sends_a_copy_whose_answers_stay_here() -> None:
+    results: list[int] = []
+
+    def main(ctx: Ctx) -> int:
+        results.append(tm.t_replicate(ctx, "sip:127.0.0.3:5070"))
+        results.append(tm.t_reply(ctx, 200, "OK"))
+        return 1
+
+    h = Harness(RouteTable(main=main))
+    h.from_caller(invite("REGISTER", ruri="sip:b.example"))
+    assert results == [1, 1]
+    sent = h.take()
+    [copy] = [m for dest, m in sent if dest == OTHER]
+    assert isinstance(copy, Request) and copy.method == "REGISTER"
+    assert copy.ruri_text == "sip:b.example"  # the URI given is the next hop only
+    assert copy.max_forwards == 69 and len(copy.vias) == 2
+    assert statuses(sent, CALLER) == [200]
+    h.from_callee(answer(copy, 200), OTHER)  # type: ignore[arg-type]
+    assert h.take() == []  # the copy's answer goes nowhere
+    h.advance(6)  # Timer K
+    assert h.stateful.layer.local == {}  # its transaction is over
+
+
+def test_t_replicate_of_a_retransmission_stops_the_script() -> None:
+    h = Harness(RouteTable())
+    first = request_ctx(h, invite("MESSAGE"))
+    tm.t_newtran(first)
+    again = request_ctx(h, invite("MESSAGE"))
+    assert tm.t_replicate(again, "sip:127.0.0.3:5070") == 0
+    assert REGISTRY["t_replicate"].may_exit
+    ack = request_ctx(h, invite("ACK", to_tag="x"))
+    assert tm.t_replicate(ack, "sip:127.0.0.3:5070") < 0
+
+
+def test_t_add_hdrs_go_on_every_branch_and_need_a_transaction() -> None:
+    h = Harness(RouteTable())
+    ctx = request_ctx(h, invite())
+    assert tm.t_add_hdrs(ctx, "X-Origin: 1.1.1.1\r\n") == -1  # no transaction yet
+    tm.t_newtran(ctx)
+    assert tm.t_add_hdrs(ctx, "X-Bad\r\n") == -1
+    assert tm.t_add_hdrs(ctx, "X-Origin: 1.1.1.1\r\nX-Two: 2\r\n") == 1
+    ctx.append_branch("sip:carol@127.0.0.3:5070")
+    assert tm.t_relay(ctx) == 1
+    branches = [m for _, m in h.take() if isinstance(m, Request)]
+    assert len(branches) == 2
+    assert all(b.header("X-Origin") == "1.1.1.1" and b.header("X-Two") == "2" for b in branches)
+    assert ctx.msg.header("X-Origin") is None  # the script's message is left alone
+
+
+def test_t_add_cancel_reason_goes_on_the_cancels_sent_downstream() -> None:
+    def main(ctx: Ctx) -> int:
+        assert tm.t_add_cancel_reason(ctx, "X-Not-Reason: 1\r\n") == -1
+        tm.t_add_cancel_reason(ctx, 'Reason: SIP;cause=200;text="Call completed elsewhere"\r\n')
+        return tm.t_relay(ctx)
+
+    h = Harness(RouteTable(main=main))
+    h.from_caller(invite())
+    [branch] = h.requests_to(CALLEE)
+    h.from_callee(answer(branch, 180))  # type: ignore[arg-type]
+    h.from_caller(invite("CANCEL"))
+    [cancel] = h.requests_to(CALLEE)
+    assert cancel.method == "CANCEL"
+    assert cancel.header("Reason") == 'SIP;cause=200;text="Call completed elsewhere"'
+
+
+def test_t_new_request_sends_a_request_of_our_own_through_local_route() -> None:
+    seen: list[object] = []
+
+    def local(ctx: Ctx) -> int:
+        seen.append(ctx.pv_get("avp", "uac_ctx"))
+        ctx.msg.add_header("X-Local", "yes")
+        return 1
+
+    def main(ctx: Ctx) -> int:
+        seen.append(tm.t_new_request(ctx, "MESSAGE", "sip:alice@127.0.0.2:5070",
+                                     "Bob sip:bob@b.example", "sip:alice@a.example",
+                                     "text/plain Hello Alice!", "job-7"))  # fmt: skip
+        seen.append(tm.t_new_request(ctx, "MESSAGE", "sip:alice@127.0.0.2:5070",
+                                     "sip:bob@b.example", "sip:alice@a.example", "no-type"))  # fmt: skip
+        raise ScriptExit
+
+    h = Harness(RouteTable(main=main, local=local))
+    h.from_caller(invite("OPTIONS"))
+    assert seen == ["job-7", 1, -1]
+    [message] = h.requests_to(CALLEE)
+    assert message.method == "MESSAGE" and message.ruri_text == "sip:alice@127.0.0.2:5070"
+    assert message.header("From", 0) is not None
+    assert (message.header("From") or "").startswith("Bob <sip:bob@b.example>;tag=")
+    assert message.header("To") == "<sip:alice@a.example>"
+    assert message.header("CSeq") == "10 MESSAGE" and message.header("X-Local") == "yes"
+    assert message.header("Content-Type") == "text/plain" and message.body == b"Hello Alice!"
+    assert message.call_id != "call-1@10.0.0.1"
+    h.from_callee(answer(message, 202))  # type: ignore[arg-type]
+    assert h.take() == []  # absorbed
+    h.advance(10)
+    assert h.stateful.table.live == 0
+
+
+def test_t_reply_by_callid_answers_a_parked_invite() -> None:
+    def main(ctx: Ctx) -> int:
+        if ctx.msg.method == "INVITE":
+            tm.t_reply(ctx, 180, "Ringing")
+            tm.t_wait_for_new_branches(ctx)
+        elif ctx.msg.method == "BYE":
+            cseq = str(int(ctx.msg.cseq.number) - 1)  # type: ignore[union-attr]
+            results.append(tm.t_reply_by_callid(ctx, 487, "Request Terminated", None, cseq))
+            results.append(tm.t_reply_by_callid(ctx, 487, "Request Terminated"))
+            tm.t_reply(ctx, 200, "OK")
+        raise ScriptExit
+
+    results: list[int] = []
+    h = Harness(RouteTable(main=main))
+    h.from_caller(invite())
+    assert statuses(h.take(), CALLER) == [100, 180]
+    h.from_caller(invite("BYE", branch="z9hG4bK-bye", cseq=2, to_tag="t"))
+    assert results == [1, -4]  # the BYE's own CSeq (2) matches no INVITE
+    assert sorted(statuses(h.take(), CALLER)) == [200, 487]
+
+
+def test_an_invite_waits_for_branches_injected_from_a_reply_route() -> None:
+    def main(ctx: Ctx) -> int:
+        assert tm.t_wait_for_new_branches(ctx) == 1
+        tm.t_on_reply(ctx, "ring")
+        return tm.t_relay(ctx)
+
+    def ring(ctx: Ctx) -> int:
+        if ctx.status == 486:
+            ctx.append_branch("sip:carol@127.0.0.3:5070")
+            results.append(tm.t_inject_branches(ctx, "event"))
+            results.append(tm.t_inject_branches(ctx, "msg", "l"))
+        return 1
+
+    results: list[int] = []
+    h = Harness(RouteTable(main=main, onreply_named={"ring": ring}))
+    h.from_caller(invite())
+    [first] = h.requests_to(CALLEE)
+    h.from_callee(answer(first, 486))  # type: ignore[arg-type]
+    assert results == [-1, 1]
+    sent = h.take()
+    assert statuses(sent, CALLER) == []  # the 486 did not end the call
+    [second] = [m for dest, m in sent if dest == OTHER and isinstance(m, Request)]
+    assert second.method == "INVITE" and second.ruri_text == "sip:carol@127.0.0.3:5070"
+    h.from_callee(answer(second, 200, "carol"), OTHER)  # type: ignore[arg-type]
+    assert statuses(h.take(), CALLER) == [200]
+
+
+def test_a_waiting_invite_answers_when_fr_inv_timeout_ends_the_wait() -> None:
+    set_modparam("tm", "fr_inv_timeout", 20)
+
+    def main(ctx: Ctx) -> int:
+        tm.t_wait_for_new_branches(ctx)
+        return tm.t_relay(ctx)
+
+    h = Harness(RouteTable(main=main))
+    h.from_caller(invite())
+    [first] = h.requests_to(CALLEE)
+    h.from_callee(answer(first, 486))  # type: ignore[arg-type]
+    assert statuses(h.take(), CALLER) == []
+    h.advance(21)
+    assert set(statuses(h.take(), CALLER)) == {486}  # (and its retransmissions)
+
+
+def test_t_wait_no_more_branches_lets_the_failed_branches_decide() -> None:
+    h = Harness(RouteTable())
+    ctx = request_ctx(h, invite())
+    assert tm.t_wait_no_more_branches(ctx) == -1  # no transaction
+    assert tm.t_wait_for_new_branches(ctx) == 1
+    assert tm.t_relay(ctx) == 1
+    [first] = h.requests_to(CALLEE)
+    h.from_callee(answer(first, 404))  # type: ignore[arg-type]
+    assert statuses(h.take(), CALLER) == []
+    assert tm.t_wait_no_more_branches(ctx) == 1
+    assert statuses(h.take(), CALLER) == [404]
+    message = request_ctx(h, invite("MESSAGE", branch="z9hG4bK-m"))
+    assert tm.t_wait_for_new_branches(message) == -1  # INVITE only
+
+
+def test_t_inject_branches_refuses_without_a_transaction_or_after_the_final() -> None:
+    h = Harness(RouteTable())
+    ctx = request_ctx(h, invite())
+    assert tm.t_inject_branches(ctx, "msg") == -1
+    tm.t_reply(ctx, 486, "Busy Here")
+    assert tm.t_inject_branches(ctx, "msg") == -2
+    assert tm.t_inject_branches(ctx, "nonsense") == -1

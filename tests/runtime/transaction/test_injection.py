@@ -111,9 +111,10 @@ def test_extra_headers_and_the_cancel_reason_go_downstream() -> None:
     assert cancel.header("Reason") == 'SIP;cause=200;text="Call completed elsewhere"'
 
 
-def test_the_reason_of_the_upstream_cancel_is_passed_on() -> None:
+def test_the_reason_of_the_upstream_cancel_is_passed_on_when_asked() -> None:
     net = Harness()
     tx = net.create(request())
+    tx.pass_reason = True  # t_relay("pass-reason-hdr")
     [invite] = net.relay(tx, A)
     net.receive(answer(invite, 180))
     net.take()
@@ -161,3 +162,14 @@ def test_the_2xx_to_an_invite_of_our_own_is_acked() -> None:
     [ack] = net.take()
     assert ack.label == "ACK" and ack.destination[1] == A
     assert isinstance(ack.message, Request) and "callee-tag" in (ack.message.header("To") or "")
+
+
+def test_a_cancel_from_upstream_says_originator_cancel_by_default() -> None:
+    net = Harness()
+    tx = net.create(request())
+    [invite] = net.relay(tx, A)
+    net.receive(answer(invite, 180))
+    net.take()
+    net.receive(request("CANCEL", extra="Reason: Q.850;cause=16\r\n"))
+    [cancel] = [s.message for s in net.take() if isinstance(s.message, Request)]
+    assert cancel.header("Reason") == 'SIP;cause=487;text="ORIGINATOR_CANCEL"'
