@@ -116,7 +116,6 @@ dlg_on_answer             dialog         0 1  no   REQ,FAIL,RPL,BR
 dlg_on_hangup             dialog         0 1  no   REQ,FAIL,RPL,BR
 dlg_send_sequential       dialog         2 5  no   ALL
 dlg_inc_cseq              dialog         0 2  no   REQ,FAIL,RPL,BR,LOC
-db_get_auth_id            auth_db        4 4  no   REQ,FAIL,LOC
 ds_select_dst             dispatcher     2 5  no   REQ,FAIL,BR,LOC
 ds_select_domain          dispatcher     2 5  no   REQ,FAIL,BR,LOC
 ds_next_dst               dispatcher     0 1  no   REQ,FAIL

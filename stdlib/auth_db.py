@@ -21,8 +21,8 @@ from runtime.api import Ctx, RouteKind
 from runtime.core.credentials import marked_credentials
 from runtime.core.digest import Algorithm, compute_ha1
 from runtime.core.sipfields import parse_uri
-from stdlib._modules import modparam_int, modparam_str
-from stdlib._registry import export
+from stdlib._modules import ModparamError, modparam_int, modparam_str
+from stdlib._registry import Out, export
 from stdlib.auth import (
     AuthResult,
     PendingAuthorization,
@@ -283,3 +283,52 @@ def db_is_to_authorized(ctx: Ctx, table: str) -> int:
 @export(routes=RouteKind.REQUEST, module="auth_db")
 def db_is_from_authorized(ctx: Ctx, table: str) -> int:
     return _is_uri_authorized(ctx, ctx.from_uri)
+
+
+# ------------------------------------------------------------------ the uri table
+
+
+def _uri_column(param: str, default: str) -> str:
+    """uri_user_column, uri_domain_column, uri_uriuser_column: OpenSIPS's defaults until
+    stdlib._modules declares them."""
+    try:
+        return modparam_str("auth_db", param) or default
+    except (ModparamError, KeyError):  # not declared: OpenSIPS's default
+        return default
+
+
+@export(routes=RouteKind.REQUEST | RouteKind.FAILURE | RouteKind.LOCAL, module="auth_db")
+def db_get_auth_id(ctx: Ctx, table: str, uri: str, auth: Out[str], realm: Out[str]) -> int:
+    """The authentication user and realm of a URI, from an OpenSIPS `uri`-like table:
+    the row whose `uri_user` is the URI's user (and whose `domain` is its host, with
+    use_domain) gives `username` and `domain`. 1; -1 no user in the URI; -3 the columns
+    are not text; -4 no such row; -8 the query failed. With several rows the first one
+    is used, with a warning (set use_domain), as in OpenSIPS."""
+    parts = parse_uri(uri) if uri else None
+    if parts is None or not parts.user:
+        log.error("db_get_auth_id: %r is not a URI with a user", uri)
+        return -1
+    user_col = _identifier(_uri_column("uri_user_column", "username"))
+    domain_col = _identifier(_uri_column("uri_domain_column", "domain"))
+    key_col = _identifier(_uri_column("uri_uriuser_column", "uri_user"))
+    sql = f"SELECT {user_col}, {domain_col} FROM {_identifier(table)} WHERE {key_col} = ?"
+    args: tuple[str, ...] = (parts.user,)
+    if modparam_int("auth_db", "use_domain"):
+        sql += f" AND {domain_col} = ?"
+        args = (parts.user, parts.host)
+    try:
+        rows = subscriber_db().connection.execute(sql + " LIMIT 2", args).fetchall()
+    except (SubscriberDbError, sqlite3.Error) as exc:
+        log.error("auth_db: db_get_auth_id on `%s`: %s", table, exc)
+        return -8
+    if not rows:
+        return -4
+    if len(rows) > 1:
+        log.warning("db_get_auth_id: several rows match %s; consider setting use_domain", uri)
+    found_user, found_realm = rows[0]
+    if not isinstance(found_user, str) or not isinstance(found_realm, str):
+        log.error("db_get_auth_id: the user and domain columns of `%s` are not text", table)
+        return -3
+    auth.set(found_user)
+    realm.set(found_realm)
+    return 1

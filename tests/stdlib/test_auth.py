@@ -32,6 +32,7 @@ from stdlib.auth import (
 )
 from stdlib.auth_db import (
     db_does_uri_exist,
+    db_get_auth_id,
     db_is_from_authorized,
     db_is_to_authorized,
     proxy_authorize,
@@ -614,3 +615,44 @@ def test_rpid_checks_and_header() -> None:
     assert ctx.msg.header("Remote-Party-ID") == '"Alice" <sip:alice@example.com>;party=calling'
     ctx.avp_assign("rpid", "sip:+1@example.com")  # too short for E.164
     assert is_rpid_user_e164(ctx) == -1
+
+
+@pytest.fixture
+def uri_table(subscribers: Path) -> Path:
+    with sqlite3.connect(subscribers) as db:
+        db.execute(
+            "CREATE TABLE uri (id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,"
+            " username CHAR(64) DEFAULT '' NOT NULL, domain CHAR(64) DEFAULT '' NOT NULL,"
+            " uri_user CHAR(64) DEFAULT '' NOT NULL, last_modified DATETIME)"
+        )
+        db.execute("INSERT INTO uri (username, domain, uri_user) VALUES"
+                   " ('alice', 'example.com', '+4930123'), ('bob', 'example.net', '+4930999'),"
+                   " ('carol', 'example.org', '+4930999')")  # fmt: skip
+    db.close()
+    return subscribers
+
+
+class Slot:
+    def __init__(self) -> None:
+        self.value: object = None
+
+    def set(self, value: object) -> None:
+        self.value = value
+
+
+@pytest.mark.usefixtures("uri_table")
+def test_db_get_auth_id_finds_the_auth_user_and_realm_of_a_uri() -> None:
+    ctx, _ = context(invite())
+    auth, realm = Slot(), Slot()
+    assert db_get_auth_id(ctx, "uri", "sip:+4930123@gw.example", auth, realm) == 1
+    assert (auth.value, realm.value) == ("alice", "example.com")
+    assert db_get_auth_id(ctx, "uri", "sip:+49000@gw.example", auth, realm) == -4
+    assert db_get_auth_id(ctx, "uri", "sip:gw.example", auth, realm) == -1
+    assert db_get_auth_id(ctx, "nosuchtable", "sip:+4930123@gw.example", auth, realm) == -8
+    # two rows: the first one, unless use_domain narrows it to the URI's host
+    assert db_get_auth_id(ctx, "uri", "sip:+4930999@example.org", auth, realm) == 1
+    assert auth.value == "bob"
+    set_modparam("auth_db", "use_domain", 1)
+    assert db_get_auth_id(ctx, "uri", "sip:+4930999@example.org", auth, realm) == 1
+    assert (auth.value, realm.value) == ("carol", "example.org")
+    assert db_get_auth_id(ctx, "uri", "sip:+4930123@gw.example", auth, realm) == -4
