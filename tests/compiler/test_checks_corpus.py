@@ -45,10 +45,11 @@ SNIPPET_MISTAKES = {
     ("rr-9.cfg", "arg-type"),
     # an error_route snippet the corpus builder wrapped in a request route: `$err.*` is empty there
     ("signaling-1.cfg", "route-context"),
-    # `t_check_status(183)`, `t_relay(0x1, ...)`: 2.x-style numbers where 3.x takes a
-    # regex and a flags string
+    # `t_check_status(183)`, `t_relay(0x1, ...)`, `t_replicate("sip:1.2.3.4",0x4)`: 2.x-style
+    # numbers where 3.x takes a regex and a flags string
     ("tm-33.cfg", "arg-type"),
     ("tm-25.cfg", "arg-type"),
+    ("tm-43.cfg", "arg-type"),
 }
 
 
