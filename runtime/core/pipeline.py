@@ -212,7 +212,8 @@ class Pipeline:
         ctx = Ctx(
             msg, source.socket, source.ip, source.port, self, RouteKind.ONREPLY, source=source
         )
-        self.run_route(onreply, ctx, then=lambda: self._forward_reply(msg))
+        # what the route made of the reply (edits commit a new message) is what goes on
+        self.run_route(onreply, ctx, then=lambda: self._forward_reply(_reply_of(ctx, msg)))
 
     def _forward_reply(self, msg: Response) -> None:
         msg.remove_top_via()
@@ -485,3 +486,9 @@ async def _launched(ctx: Ctx, job: int | Coroutine[Any, Any, int], report: Route
         return ctx.rc
     result = report(ctx)
     return result if isinstance(result, int) else await result
+
+
+def _reply_of(ctx: Ctx, received: Response) -> Response:
+    """The reply an onreply route leaves in `ctx`, else the one it was given."""
+    msg = ctx.msg
+    return msg if isinstance(msg, Response) else received

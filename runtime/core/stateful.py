@@ -580,10 +580,12 @@ class Stateful:
             branch.transport = moved.proto
         return True
 
-    def _reply_hook(self, tx: ProxyTransaction, branch: ProxyBranch, reply: Response) -> bool:
+    def _reply_hook(
+        self, tx: ProxyTransaction, branch: ProxyBranch, reply: Response
+    ) -> Response | None:
         data = tx.user_data
         if not isinstance(data, TxData):
-            return True
+            return reply
         routes = self.pipeline.routes
         ctx = self._route_ctx(tx, reply, RouteKind.ONREPLY)
         ctx.tx_branch = branch
@@ -596,7 +598,10 @@ class Stateful:
             fn = routes.onreply_named.get(name)
             if fn is not None:
                 keep = self.run_now(fn, ctx)
-        return keep
+        if not keep:
+            return None
+        edited = ctx.msg  # append_hf/remove_hf and the like commit a new message
+        return edited if isinstance(edited, Response) else reply
 
     def _on_failure(self, failure: Failure) -> None:
         tx = failure.transaction

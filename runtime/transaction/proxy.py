@@ -198,7 +198,9 @@ class Terminated(Deliver):
 
 
 BranchHook = Callable[["ProxyTransaction", ProxyBranch], bool]
-ReplyHook = Callable[["ProxyTransaction", ProxyBranch, Response], bool]
+# onreply_route: the reply to go on with (the script may have edited it into a new
+# object, or changed its status), or None when the route dropped it
+ReplyHook = Callable[["ProxyTransaction", ProxyBranch, Response], "Response | None"]
 
 
 class ProxyTransaction:
@@ -629,10 +631,17 @@ class ProxyTransaction:
                 elif kind == "transport-error":
                     self._branch_ended(branch, self._local(503), out)
 
-    def _on_branch_response(self, branch: ProxyBranch, response: Response, out: list[Effect]) -> None:
+    def _on_branch_response(
+        self, branch: ProxyBranch, response: Response, out: list[Effect]
+    ) -> None:
+        keep = True
+        if self.on_reply is not None:
+            # onreply_route may drop a provisional: it is not relayed, but it did arrive
+            edited = self.on_reply(self, branch, response)
+            keep = edited is not None
+            if edited is not None:
+                response = edited  # what the script made of it, status included
         status = response.status
-        # onreply_route may drop a provisional: it is not relayed, but it did arrive
-        keep = self.on_reply is None or self.on_reply(self, branch, response)
         if status < 200:
             branch.provisional = True
             if self.is_invite:
@@ -922,4 +931,6 @@ class ProxyTransaction:
         return all(branch.status != 0 for branch in self.branches)
 
     def __repr__(self) -> str:
-        return f"<ProxyTransaction {self.server.key} {self.phase.value} {len(self.branches)} branches>"
+        return (
+            f"<ProxyTransaction {self.server.key} {self.phase.value} {len(self.branches)} branches>"
+        )

@@ -373,3 +373,30 @@ async def test_a_suspended_route_can_exit_fail_or_yield_bare() -> None:
     await asyncio.gather(*tasks)  # neither task raises: both ends are handled
     requests = [sent for sent in sender.sent if not sent[3].startswith(b"SIP/2.0 ")]
     assert len(requests) == 1 and pipeline.stats.script_errors == 1
+
+
+def test_a_reply_route_s_edits_go_upstream_with_the_reply() -> None:
+    from stdlib import sipmsgops
+
+    def onreply(ctx: Ctx) -> int:
+        sipmsgops.remove_hf(ctx, "Server")
+        sipmsgops.append_hf(ctx, "X-Seen: yes\r\n")
+        return 1
+
+    pipeline, sender = make_pipeline(RouteTable(main=forward_route, onreply=onreply))
+    reply = (
+        "SIP/2.0 200 OK\r\n"
+        "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKxyz\r\n"
+        "Via: SIP/2.0/UDP 10.0.0.1:5062;branch=z9hG4bK-abc\r\n"
+        "From: <sip:alice@a.example>;tag=f1\r\n"
+        "To: <sip:bob@b.example>;tag=t2\r\n"
+        "Call-ID: c1@10.0.0.1\r\n"
+        "CSeq: 1 INVITE\r\n"
+        "Server: leaky/1.0\r\n"
+        "Content-Length: 0\r\n\r\n"
+    )
+    pipeline.receive(reply.encode(), Source(UDP, "127.0.0.2", 5070))
+    (sent,) = sender.sent
+    forwarded = parse_message(sent[3])
+    assert forwarded.header("Server") is None and forwarded.header("X-Seen") == "yes"
+    assert len(forwarded.vias) == 1

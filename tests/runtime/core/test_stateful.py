@@ -710,3 +710,34 @@ def test_a_settled_bye_absorbs_retransmissions_without_its_request_bytes() -> No
     assert statuses(sent, CALLER) == [200] and not [d for d, _ in sent if d == CALLEE]
     h.advance(40)
     assert not h.stateful.table.live
+
+
+def test_a_reply_route_s_edits_and_new_status_are_what_the_transaction_relays() -> None:
+    from stdlib import sipmsgops
+
+    def main(ctx: Ctx) -> int:
+        ctx.append_branch("sip:carol@127.0.0.3:5070")
+        tm.t_on_reply(ctx, "replies")
+        return relay(ctx)
+
+    def replies(ctx: Ctx) -> int:
+        sipmsgops.append_hf(ctx, "X-Seen: yes\r\n")
+        if ctx.status == 486:
+            sipmsgops.change_reply_status(ctx, 603, "Declined")
+        return 1
+
+    h = Harness(RouteTable(main=main, onreply_named={"replies": replies}))
+    h.from_caller(invite())
+    first = h.take()
+    (bob,) = [m for dest, m in first if dest == CALLEE and isinstance(m, Request)]
+    (carol,) = [m for dest, m in first if dest == OTHER and isinstance(m, Request)]
+    h.from_callee(bob.make_response(180, to_tag="t"))
+    h.from_callee(carol.make_response(180, to_tag="c"), OTHER)
+    h.from_callee(bob.make_response(486, to_tag="t"))
+    sent = h.take()
+    # the 603 is a 6xx to the transaction too: carol's pending branch is cancelled
+    assert [m.method for dest, m in sent if dest == OTHER and isinstance(m, Request)] == ["CANCEL"]
+    h.from_callee(carol.make_response(487, to_tag="c"), OTHER)
+    upstream = [m for dest, m in sent + h.take() if dest == CALLER and isinstance(m, Response)]
+    assert [m.status for m in upstream] == [180, 180, 603]
+    assert [m.header("X-Seen") for m in upstream] == ["yes", "yes", "yes"]

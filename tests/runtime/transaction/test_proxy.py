@@ -472,9 +472,11 @@ def test_reply_hook_sees_every_reply_and_may_drop_a_provisional() -> None:
     transaction = net.create(request())
     heard: list[tuple[int, int]] = []
 
-    def onreply_route(tx: ProxyTransaction, branch: ProxyBranch, reply: Response) -> bool:
+    def onreply_route(
+        tx: ProxyTransaction, branch: ProxyBranch, reply: Response
+    ) -> Response | None:
         heard.append((branch.index, reply.status))
-        return reply.status != 183
+        return None if reply.status == 183 else reply
 
     transaction.on_reply = onreply_route
     [leg] = net.relay(transaction, A)
@@ -645,7 +647,7 @@ def test_a_refused_relay_starts_no_branch() -> None:
 def test_a_dropped_provisional_still_lets_the_cancel_go() -> None:
     net = Harness()
     transaction = net.create(request())
-    transaction.on_reply = lambda tx, branch, reply: reply.status >= 200
+    transaction.on_reply = lambda tx, branch, reply: reply if reply.status >= 200 else None
     [leg] = net.relay(transaction, A)
     net.receive(request("CANCEL"))
     net.take()
