@@ -172,6 +172,9 @@ MODPARAMS: dict[tuple[str, str], ModparamSpec] = _specs(
     ModparamSpec("auth_db", "use_domain", int, 0),
     ModparamSpec("auth_db", "load_credentials", str, "rpid"),
     ModparamSpec("auth_db", "skip_version_check", int, 0),
+    ModparamSpec("auth_db", "uri_user_column", str, "username"),
+    ModparamSpec("auth_db", "uri_domain_column", str, "domain"),
+    ModparamSpec("auth_db", "uri_uriuser_column", str, "uri_user"),
     # tm: timers in seconds except T1/T2 (milliseconds), as OpenSIPS has them
     ModparamSpec("tm", "fr_timeout", int, 30),
     ModparamSpec("tm", "fr_inv_timeout", int, 120),

@@ -21,7 +21,7 @@ from runtime.api import Ctx, RouteKind
 from runtime.core.credentials import marked_credentials
 from runtime.core.digest import Algorithm, compute_ha1
 from runtime.core.sipfields import parse_uri
-from stdlib._modules import ModparamError, modparam_int, modparam_str
+from stdlib._modules import modparam_int, modparam_str
 from stdlib._registry import Out, export
 from stdlib.auth import (
     AuthResult,
@@ -289,12 +289,8 @@ def db_is_from_authorized(ctx: Ctx, table: str) -> int:
 
 
 def _uri_column(param: str, default: str) -> str:
-    """uri_user_column, uri_domain_column, uri_uriuser_column: OpenSIPS's defaults until
-    stdlib._modules declares them."""
-    try:
-        return modparam_str("auth_db", param) or default
-    except (ModparamError, KeyError):  # not declared: OpenSIPS's default
-        return default
+    """uri_user_column, uri_domain_column, uri_uriuser_column (OpenSIPS's defaults)."""
+    return modparam_str("auth_db", param) or default
 
 
 @export(routes=RouteKind.REQUEST | RouteKind.FAILURE | RouteKind.LOCAL, module="auth_db")

@@ -658,6 +658,8 @@ def _lookup_key(ctx: Ctx, aor: str | None) -> str | None:
 def _route_to(ctx: Ctx, contact: Contact) -> None:
     ctx.ruri = contact.uri
     ctx.du = next_hop(contact)
+    # the R-URI branch's q, which serialize_branches orders by
+    ctx.ruri_q = None if contact.q == Q_UNSPECIFIED else contact.q
     if contact.path:
         # the R-URI branch has no path slot on the context: its Route set goes on the message
         for hop in reversed(split_list(contact.path)):

@@ -246,7 +246,7 @@ def test_lookup_orders_by_q_then_most_recent(clock: Clock) -> None:
     do_save(register("<sip:alice@10.1.0.4>", callid="d"))  # no q: ranks last
     ctx, _ = context(invite())
     assert lookup(ctx, "location") == 1
-    assert ctx.ruri == "sip:alice@10.1.0.3"
+    assert ctx.ruri == "sip:alice@10.1.0.3" and ctx.ruri_q == 900  # serialize_branches reads it
     assert [(b.uri, b.q) for b in ctx.branches] == [
         ("sip:alice@10.1.0.2", 500),
         ("sip:alice@10.1.0.1", 500),
