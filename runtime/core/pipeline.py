@@ -200,11 +200,16 @@ class Pipeline:
 
     def _on_reply(self, msg: Response, source: Source) -> None:
         top = msg.top_via
-        if top is None or not self.is_myself(top.host, top.port):
+        if top is None:
             self.stats.dropped += 1
             return
+        # a transaction's reply is known by its branch id, whatever host our Via named
+        # (set_advertised_address)
         if self.stateful.table.live and self.stateful.receive_response(msg, source):
             return  # it belonged to a transaction
+        if not self.is_myself(top.host, top.port):
+            self.stats.dropped += 1
+            return
         onreply = self.routes.onreply
         if onreply is None:
             self._forward_reply(msg)

@@ -30,7 +30,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from runtime.core.ctx import AvpStore, Ctx
+from runtime.core.ctx import AvpStore, Ctx, Outbound
 from runtime.core.nexthop import next_hop, resolve_host
 from runtime.core.replies import stateless_to_tag
 from runtime.core.script import RouteFn, RouteKind, ScriptDrop, ScriptExit
@@ -80,10 +80,13 @@ RELAY_BAD_DESTINATION = -4
 RELAY_SEND_FAILED = -6
 
 
+_NO_FLAGS: set[str] = set()  # never changed: a branch with flags gets a set of its own
+
+
 class Hop:
     """Where one branch goes, and the target the script gave for it ($ru, $du)."""
 
-    __slots__ = ("du", "ip", "port", "proto", "socket", "uri")
+    __slots__ = ("bflags", "du", "ip", "port", "proto", "socket", "uri")
 
     def __init__(
         self, proto: str, ip: str, port: int, socket: SocketInfo, uri: str, du: str | None
@@ -94,6 +97,7 @@ class Hop:
         self.socket = socket
         self.uri = uri
         self.du = du
+        self.bflags: set[str] = _NO_FLAGS  # the branch's flags (setbflag), shared when none
 
     def __repr__(self) -> str:
         return f"Hop({self.proto}:{self.ip}:{self.port} for {self.uri})"
@@ -400,17 +404,24 @@ class Stateful:
         if first is None:
             return RELAY_NO_DESTINATION
         specs: list[Branch] = []
+        outbound = ctx.outbound  # set_advertised_*, add_local_rport: our Via says so
         hop = self._hop(ctx, first, ctx.du or outbound_proxy)
         if hop is not None:
-            specs.append(Branch(msg, hop, hop.proto, hop.socket.hostport))
+            if ctx.bflags:
+                hop.bflags = set(ctx.bflags)
+            sent_by = hop.socket.hostport if outbound is None else _sent_by(outbound, hop)
+            specs.append(Branch(msg, hop, hop.proto, sent_by))
         for appended in ctx.branches:  # usually none: no list of targets built
             uri = appended.uri
             hop = self._hop(ctx, uri, appended.du)
             if hop is None:
                 continue
+            if appended.bflags:
+                hop.bflags = set(appended.bflags)
             request = _for_branch(msg, uri, appended.path)
             if request is not None:
-                specs.append(Branch(request, hop, hop.proto, hop.socket.hostport))
+                sent_by = hop.socket.hostport if outbound is None else _sent_by(outbound, hop)
+                specs.append(Branch(request, hop, hop.proto, sent_by))
         if not specs:
             return RELAY_BAD_DESTINATION
         data = tx.user_data
@@ -556,6 +567,7 @@ class Stateful:
         ctx = self._route_ctx(tx, request, RouteKind.BRANCH)
         ctx.tx_branch = branch
         ctx.du = hop.du
+        ctx.bflags = set(hop.bflags)
         assert isinstance(data, TxData)
         reply_route = data.on_reply
         keep = self.run_now(fn, ctx)
@@ -576,8 +588,10 @@ class Stateful:
             moved = self._hop(ctx, uri, ctx.du)
             if moved is None:
                 return False
-            branch.destination = moved
+            branch.destination = hop = moved
             branch.transport = moved.proto
+        if ctx.bflags != hop.bflags:  # setbflag/resetbflag in the branch route
+            hop.bflags = set(ctx.bflags)
         return True
 
     def _reply_hook(
@@ -589,6 +603,8 @@ class Stateful:
         routes = self.pipeline.routes
         ctx = self._route_ctx(tx, reply, RouteKind.ONREPLY)
         ctx.tx_branch = branch
+        if isinstance(branch.destination, Hop) and branch.destination.bflags:
+            ctx.bflags = set(branch.destination.bflags)
         keep = True
         if routes.onreply is not None:
             keep = self.run_now(routes.onreply, ctx)
@@ -624,6 +640,7 @@ class Stateful:
             if hop.uri != ctx.ruri:
                 ctx.ruri = hop.uri
             ctx.du = hop.du
+            ctx.bflags = set(hop.bflags)  # the winning branch's flags
         data.failure_reply = failure.best
         try:
             self.run_now(fn, ctx)
@@ -722,3 +739,10 @@ def _for_branch(msg: Request, uri: str, path: str | None) -> Request | None:
         for hop in reversed(split_list(path)):
             copy.add_header("Route", hop[1].strip(), at_top=True)
     return copy
+
+
+def _sent_by(outbound: Outbound, hop: Hop) -> str:
+    """Our Via's sent-by as set_advertised_address/_port say, with add_local_rport's
+    `rport` (the layer writes `;branch=` right after it)."""
+    sent_by = outbound.hostport(hop.socket)
+    return f"{sent_by};rport" if outbound.local_rport else sent_by

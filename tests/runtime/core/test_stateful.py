@@ -741,3 +741,70 @@ def test_a_reply_route_s_edits_and_new_status_are_what_the_transaction_relays() 
     upstream = [m for dest, m in sent + h.take() if dest == CALLER and isinstance(m, Response)]
     assert [m.status for m in upstream] == [180, 180, 603]
     assert [m.header("X-Seen") for m in upstream] == ["yes", "yes", "yes"]
+
+
+def test_branch_flags_follow_each_branch_into_its_branch_reply_and_failure_routes() -> None:
+    from stdlib import branching
+
+    seen: list[tuple[str, str, int]] = []
+
+    def main(ctx: Ctx) -> int:
+        branching.setbflag(ctx, "NAT")  # the R-URI branch (bob)
+        ctx.append_branch("sip:carol@127.0.0.3:5070")
+        branching.setbflag(ctx, "VIDEO", 1)  # carol's
+        tm.t_on_branch(ctx, "each")
+        tm.t_on_reply(ctx, "replies")
+        tm.t_on_failure(ctx, "failed")
+        return relay(ctx)
+
+    def each(ctx: Ctx) -> int:
+        seen.append(("branch", ctx.ruri_user or "", branching.isbflagset(ctx, "NAT")))
+        seen.append(("branch", ctx.ruri_user or "", branching.isbflagset(ctx, "VIDEO")))
+        return 1
+
+    def replies(ctx: Ctx) -> int:
+        seen.append(("reply", ctx.src_ip, branching.isbflagset(ctx, "VIDEO")))
+        return 1
+
+    def failed(ctx: Ctx) -> int:
+        seen.append(("failure", ctx.ruri_user or "", branching.isbflagset(ctx, "VIDEO")))
+        return 1
+
+    h = Harness(
+        RouteTable(
+            main=main,
+            branch={"each": each},
+            onreply_named={"replies": replies},
+            failure={"failed": failed},
+        )
+    )
+    h.from_caller(invite())
+    first = h.take()
+    (bob,) = [m for dest, m in first if dest == CALLEE and isinstance(m, Request)]
+    (carol,) = [m for dest, m in first if dest == OTHER and isinstance(m, Request)]
+    assert seen == [("branch", "bob", 1), ("branch", "bob", -1),
+                    ("branch", "carol", -1), ("branch", "carol", 1)]  # fmt: skip
+    seen.clear()
+    h.from_callee(bob.make_response(486, to_tag="b"))
+    h.from_callee(carol.make_response(480, to_tag="c"), OTHER)
+    assert seen[:2] == [("reply", CALLEE[0], -1), ("reply", OTHER[0], 1)]
+    assert seen[2][0] == "failure"  # the winning (lowest-class) branch's flags
+
+
+def test_t_relay_via_says_the_advertised_address_and_asks_for_rport() -> None:
+    from stdlib import outbound
+
+    def main(ctx: Ctx) -> int:
+        outbound.set_advertised_address(ctx, "203.0.113.9")
+        outbound.set_advertised_port(ctx, "5080")
+        outbound.add_local_rport(ctx)
+        return relay(ctx)
+
+    h = Harness(RouteTable(main=main))
+    h.from_caller(invite())
+    (bob,) = h.requests_to(CALLEE)
+    top = bob.top_via
+    assert top is not None and (top.host, top.port, top.has_rport) == ("203.0.113.9", 5080, True)
+    # its replies name that address, and still find the transaction by the branch id
+    h.from_callee(bob.make_response(200, to_tag="b"))
+    assert statuses(h.take(), CALLER) == [200]
