@@ -59,6 +59,7 @@ NATIVE_MODULES: tuple[str, ...] = (
     "runtime.transaction.wire",
     "runtime.transaction.client",
     "runtime.transaction.server",
+    "runtime.transaction.branches",
     "runtime.transaction.proxy",
     "runtime.transaction.layer",
     "runtime.core.rr",

@@ -6,6 +6,7 @@ server.py). Every input returns a list of effects (effects.py) for the runtime t
 in order; timers live on one `TimerWheel` (wheel.py). Nothing here does I/O.
 """
 
+from runtime.transaction.branches import Branch, ProxyBranch
 from runtime.transaction.client import (
     ClientInviteTransaction,
     ClientNonInviteTransaction,
@@ -28,14 +29,7 @@ from runtime.transaction.effects import (
 )
 from runtime.transaction.layer import TransactionLayer
 from runtime.transaction.machine import State
-from runtime.transaction.proxy import (
-    Branch,
-    Failure,
-    Phase,
-    ProxyBranch,
-    ProxyTransaction,
-    Terminated,
-)
+from runtime.transaction.proxy import Failure, Phase, ProxyTransaction, Terminated
 from runtime.transaction.server import (
     ServerInviteTransaction,
     ServerNonInviteTransaction,

@@ -61,6 +61,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from runtime.sip import Request, Response, make_ack, make_cancel, new_tag, parse_message
+from runtime.transaction.branches import Branch, ProxyBranch, add_challenges, best_branch
 from runtime.transaction.client import (
     ClientNonInviteTransaction,
     ClientTransaction,
@@ -93,9 +94,6 @@ if TYPE_CHECKING:
     from runtime.transaction.table import TransactionTable
 
 
-# In the 4xx class, responses that help the caller retry (§16.7 step 6).
-_RETRY_INFO = frozenset({401, 407, 415, 420, 484})
-_CHALLENGES = ("WWW-Authenticate", "Proxy-Authenticate")
 # the Reason of the CANCELs an upstream CANCEL causes, as OpenSIPS writes it
 ORIGINATOR_CANCEL = 'SIP;cause=487;text="ORIGINATOR_CANCEL"'
 
@@ -105,76 +103,6 @@ class Phase(enum.Enum):
     FAILURE = "failure"
     REPLIED = "replied"
     TERMINATED = "terminated"
-
-
-@dataclass(slots=True)
-class Branch:
-    """An outgoing branch as the owner asks for it.
-
-    With `sent_by` ("host:port" of the sending socket) the layer adds our Via with a
-    fresh branch id; without it the request must already carry a Via of ours whose
-    branch is unique (see `ProxyTransaction.new_branch_id`).
-    """
-
-    request: Request
-    destination: Any
-    transport: str = "udp"
-    sent_by: str | None = None
-
-
-class ProxyBranch:
-    """The state of one relayed branch (RFC 3261 §16.6/§16.7).
-
-    Until the branch is sent, `request` is the request the owner gave, for the branch
-    hook to edit; once sent it is the request as it went on the wire, with our Via
-    (parsed again from the bytes when first read: the layer keeps only the bytes).
-    """
-
-    __slots__ = (
-        "_request",
-        "branch_id",
-        "cancel",
-        "cancel_wanted",
-        "client",
-        "destination",
-        "final",
-        "index",
-        "key",
-        "local",
-        "provisional",
-        "status",
-        "transport",
-    )
-
-    def __init__(self, index: int, request: Request, destination: Any, transport: str) -> None:
-        self.index = index
-        self._request: Request | None = request
-        self.destination = destination
-        self.transport = transport
-        self.branch_id = ""
-        self.key = ""
-        self.client: ClientTransaction | None = None
-        self.cancel: ClientNonInviteTransaction | None = None
-        self.cancel_wanted = False
-        self.provisional = False
-        self.status = 0  # of its final response; 0 while pending
-        self.final: Response | None = None  # kept until a final goes upstream
-        self.local = False  # `final` was made here (timeout, transport error)
-
-    @property
-    def request(self) -> Request:
-        if self.client is not None:
-            return self.client.request
-        assert self._request is not None
-        return self._request
-
-    @property
-    def pending(self) -> bool:
-        return self.status == 0
-
-    def __repr__(self) -> str:
-        status = self.status or "pending"
-        return f"<ProxyBranch {self.index} {self.key} {status}>"
 
 
 @dataclass(slots=True, eq=False)
@@ -441,7 +369,7 @@ class ProxyTransaction:
 
     def best_response(self) -> Response:
         """The response §16.7 would send upstream now ($T_reply_code in a failure_route)."""
-        best = self._best_branch()
+        best = best_branch(self.branches)
         if best is None or best.final is None:
             return self.request.make_response(408, to_tag=self._to_tag())
         return best.final
@@ -812,28 +740,11 @@ class ProxyTransaction:
         else:
             self._send_best(out)
 
-    def _best_branch(self) -> ProxyBranch | None:
-        best: ProxyBranch | None = None
-        best_rank: tuple[int, int, int] | None = None
-        for branch in self.branches:
-            final = branch.final
-            if final is None or final.status < 300:
-                continue
-            status = final.status
-            rank = (
-                0 if status >= 600 else status // 100,
-                0 if status in _RETRY_INFO else 1,
-                1 if branch.local else 0,
-            )
-            if best_rank is None or rank < best_rank:
-                best, best_rank = branch, rank
-        return best
-
     def _send_best(self, out: list[Effect]) -> None:
         if self.cancelled:
             self._send_final(self._local(487), out)
             return
-        best = self._best_branch()
+        best = best_branch(self.branches)
         if best is None or best.final is None:
             response = self._local(408)
         elif best.final.status == 503:
@@ -844,18 +755,8 @@ class ProxyTransaction:
             response = best.final
             response.remove_top_via()
             if response.status in (401, 407):
-                self._add_challenges(response, best)
+                add_challenges(response, self.branches, best)
         self._send_final(response, out)
-
-    def _add_challenges(self, response: Response, chosen: ProxyBranch) -> None:
-        """§16.7 step 7: the caller may answer every challenge in one retry."""
-        for branch in self.branches:
-            final = branch.final
-            if branch is chosen or branch.local or final is None or final.status not in (401, 407):
-                continue
-            for name in _CHALLENGES:
-                for value in final.headers_named(name):
-                    response.add_header(name, value)
 
     def _send_final(self, response: Response, out: list[Effect]) -> None:
         self._send_upstream(response, out)
