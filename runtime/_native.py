@@ -42,6 +42,7 @@ NATIVE_MODULES: tuple[str, ...] = (
     "runtime.sip.headers",
     "runtime.sip.message",
     "runtime.core.ops",
+    "runtime.core.avps",
     "runtime.core.ctx",
     "runtime.core.sanity",
     "runtime.core.nexthop",
