@@ -129,6 +129,7 @@ class TxData:
         "on_branch",
         "on_failure",
         "on_reply",
+        "reply_headers",
         "socket",
         "source",
         "suspended",
@@ -150,6 +151,9 @@ class TxData:
         self.source: Source | None = None
         self.suspended = False  # the request route went on as a task
         self.cancel_reason: str | None = None  # t_add_cancel_reason before the relay
+        # append_to_reply lines of the request route, kept with the transaction's copy of
+        # the request: its failure_route's t_reply has them too
+        self.reply_headers: tuple[str, ...] = ()
 
 
 def tx_data(ctx: Ctx) -> TxData:
@@ -318,6 +322,7 @@ class Stateful:
         data.source = source
         tx.user_data = data
         ctx.tx = tx
+        keep_reply_headers(tx, data, ctx)
         self.apply(effects)
         return tx
 
@@ -363,6 +368,8 @@ class Stateful:
         if tx is None:
             return
         data = ctx.tx_data
+        if isinstance(data, TxData):
+            keep_reply_headers(tx, data, ctx)  # OpenSIPS updates its copy of the request
         if not resumed and isinstance(data, TxData) and data.suspended:
             return  # still running, as a task
         tx.request_route_done()
@@ -427,6 +434,8 @@ class Stateful:
         data = tx.user_data
         if not isinstance(data, TxData):
             return RELAY_INTERNAL
+        if ctx.kind & RouteKind.REQUEST:  # a failure_route's lines are its own
+            keep_reply_headers(tx, data, ctx)
         self.arm(tx)
         before = len(tx.branches)
         try:
@@ -554,6 +563,8 @@ class Stateful:
         ctx.tx = tx
         ctx.tx_data = data
         ctx.maxfwd_done = True  # the request route did it, once for every branch
+        if kind is RouteKind.FAILURE and data.reply_headers:
+            ctx.reply_headers = list(data.reply_headers)  # t_reply there sends them
         return ctx
 
     def _branch_hook(self, tx: ProxyTransaction, branch: ProxyBranch) -> bool:
@@ -722,6 +733,22 @@ def onreply_sees_avps() -> bool:
 
 def set_onreply_avp_mode(visible: bool) -> None:
     _ONREPLY_AVPS[0] = visible
+
+
+def keep_reply_headers(tx: ProxyTransaction, data: TxData, ctx: Ctx) -> None:
+    """The request route's append_to_reply lines, on every reply the transaction makes
+    itself from now on (the 408 of a timeout, the 487 after a CANCEL, the 500 for a 503)
+    and in its failure_route, as OpenSIPS keeps them with its copy of the request."""
+    lines = tuple(ctx.reply_headers)
+    if lines == data.reply_headers:
+        return
+    data.reply_headers = lines
+    pairs = []
+    for line in lines:
+        name, sep, value = line.partition(":")
+        if sep and name.strip():
+            pairs.append((name.strip(), value.strip()))
+    tx.reply_headers = tuple(pairs)
 
 
 def _for_branch(msg: Request, uri: str, path: str | None) -> Request | None:

@@ -273,7 +273,8 @@ def reply_by_callid(
     if tx is None:
         return -4
     try:
-        effects = tx.reply(code, reason or None)
+        # built from the INVITE's request: its append_to_reply lines, not this one's
+        effects = tx.reply(code, reason or None, headers=tx.reply_headers)
     except (TransactionError, SipParseError, ValueError) as exc:
         log.info("t_reply_by_callid: cannot reply %d: %s", code, exc)
         return -1

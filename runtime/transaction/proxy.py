@@ -156,6 +156,7 @@ class ProxyTransaction:
         "owner_done",
         "pass_reason",
         "phase",
+        "reply_headers",
         "request_to_tag",
         "rfc2543",
         "server",
@@ -211,6 +212,7 @@ class ProxyTransaction:
         self._tag: str | None = None
         # t_add_hdrs: header lines (CRLF included) added to every branch and CANCEL
         self.extra_headers = b""
+        self.reply_headers: tuple[tuple[str, str], ...] = ()  # on each reply made here
         # Reason header values for the CANCELs sent downstream: the script's
         # (t_add_cancel_reason); else, once a CANCEL came from upstream, its own Reason
         # when `pass_reason` (t_relay's pass-reason-hdr), or ORIGINATOR_CANCEL
@@ -781,7 +783,7 @@ class ProxyTransaction:
         self._drive(self.server.send_response(response), out)
 
     def _local(self, status: int) -> Response:
-        return self.request.make_response(status, to_tag=self._to_tag())
+        return self.request.make_response(status, to_tag=self._to_tag(), headers=self.reply_headers)
 
     def _to_tag(self) -> str:
         if self._tag is None:

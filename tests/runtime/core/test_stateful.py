@@ -808,3 +808,110 @@ def test_t_relay_via_says_the_advertised_address_and_asks_for_rport() -> None:
     # its replies name that address, and still find the transaction by the branch id
     h.from_callee(bob.make_response(200, to_tag="b"))
     assert statuses(h.take(), CALLER) == [200]
+
+
+# ---------------------------------------------------------------------- append_to_reply
+
+
+def _appending(*then: str) -> RouteTable:
+    """A request route that queues `X-Why: because` and relays (with failure route "fr")."""
+    from stdlib import sipmsgops
+
+    def main(ctx: Ctx) -> int:
+        sipmsgops.append_to_reply(ctx, "X-Why: because\r\n")
+        if "failure" in then:
+            tm.t_on_failure(ctx, "fr")
+        return relay(ctx)
+
+    def fr(ctx: Ctx) -> int:
+        sipmsgops.append_to_reply(ctx, "X-Failure: yes\r\n")
+        return tm.t_reply(ctx, 480, "Later")
+
+    return RouteTable(main=main, failure={"fr": fr})
+
+
+def _upstream_final(h: Harness) -> Response:
+    finals = [m for dest, m in h.take() if dest == CALLER and isinstance(m, Response)]
+    finals = [m for m in finals if m.status >= 200]
+    assert finals and {m.status for m in finals} == {finals[0].status}  # retransmissions
+    return finals[0]
+
+
+def test_append_to_reply_lines_go_on_the_408_of_a_timeout() -> None:
+    set_modparam("tm", "fr_timeout", 5)
+    h = Harness(_appending())
+    h.from_caller(invite())
+    trying = [m for dest, m in h.take() if dest == CALLER and isinstance(m, Response)]
+    assert [m.status for m in trying] == [100]
+    h.advance(6)
+    final = _upstream_final(h)
+    assert final.status == 408
+    assert final.headers_named("X-Why") == ["because"]
+
+
+def test_append_to_reply_lines_go_on_the_487_after_a_cancel() -> None:
+    h = Harness(_appending())
+    h.from_caller(invite())
+    (branch,) = h.requests_to(CALLEE)
+    h.from_callee(branch.make_response(180, to_tag="t"))
+    h.take()
+    h.from_caller(invite("CANCEL"))
+    ok = [m for dest, m in h.take() if dest == CALLER and isinstance(m, Response)]
+    assert [m.status for m in ok] == [200]
+    assert ok[0].headers_named("X-Why") == []  # the CANCEL's 200 is not the INVITE's reply
+    h.from_callee(branch.make_response(487, to_tag="t"))
+    final = _upstream_final(h)
+    assert final.status == 487
+    assert final.headers_named("X-Why") == ["because"]
+
+
+def test_append_to_reply_lines_go_on_the_500_made_for_a_503_not_on_relayed_replies() -> None:
+    h = Harness(_appending())
+    h.from_caller(invite())
+    (branch,) = h.requests_to(CALLEE)
+    h.from_callee(branch.make_response(503, to_tag="t"))
+    final = _upstream_final(h)
+    assert final.status == 500
+    assert final.headers_named("X-Why") == ["because"]
+
+    h = Harness(_appending())
+    h.from_caller(invite())
+    (branch,) = h.requests_to(CALLEE)
+    h.from_callee(branch.make_response(486, to_tag="t"))
+    final = _upstream_final(h)
+    assert final.status == 486  # received, relayed: not a reply made here
+    assert final.headers_named("X-Why") == []
+
+
+def test_a_failure_route_t_reply_has_the_request_route_lines_and_its_own() -> None:
+    h = Harness(_appending("failure"))
+    h.from_caller(invite())
+    (branch,) = h.requests_to(CALLEE)
+    h.from_callee(branch.make_response(486, to_tag="t"))
+    final = _upstream_final(h)
+    assert final.status == 480
+    assert final.headers_named("X-Why") == ["because"]
+    assert final.headers_named("X-Failure") == ["yes"]
+
+
+def test_lines_appended_after_t_newtran_count_and_t_reply_does_not_repeat_them() -> None:
+    from stdlib import sipmsgops
+
+    def main(ctx: Ctx) -> int:
+        tm.t_newtran(ctx)
+        sipmsgops.append_to_reply(ctx, "X-Late: 1\r\n")
+        tm.t_reply(ctx, 486, "Busy")
+        raise ScriptExit
+
+    h = Harness(RouteTable(main=main))
+    h.from_caller(invite())
+    final = _upstream_final(h)
+    assert final.headers_named("X-Late") == ["1"]
+    tx = h.stateful.layer.find(parse_invite())
+    assert tx is None or tx.reply_headers == (("X-Late", "1"),)
+
+
+def parse_invite() -> Request:
+    msg = parse_message(invite())
+    assert isinstance(msg, Request)
+    return msg
