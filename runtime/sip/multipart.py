@@ -138,3 +138,33 @@ def replace_body(body: bytes, part: Part, content: bytes) -> bytes:
 def remove_part(body: bytes, part: Part) -> bytes:
     """The whole multipart body without `part`: its delimiter line, headers and content."""
     return body[: part.delimiter] + body[part.next_delimiter :]
+
+
+OSS_BOUNDARY = "OSS-unique-boundary-42"
+"""The boundary OpenSIPS gives a body it makes multipart (peers' tests may look for it)."""
+
+
+def part_bytes(boundary: str, header_lines: list[str], content: bytes) -> bytes:
+    """One part as it sits in a body: its delimiter line, headers, empty line, content, CRLF."""
+    head = "".join(f"{line}\r\n" for line in header_lines)
+    return f"--{boundary}\r\n{head}\r\n".encode(_ENCODING, _ERRORS) + content + b"\r\n"
+
+
+def join(boundary: str, parts: list[tuple[list[str], bytes]]) -> bytes:
+    """A new multipart body of `(header lines, content)` parts, close delimiter included."""
+    pieces = [part_bytes(boundary, lines, content) for lines, content in parts]
+    return b"".join(pieces) + f"--{boundary}--\r\n".encode(_ENCODING, _ERRORS)
+
+
+def append_part(body: bytes, parts: list[Part], part: bytes) -> bytes:
+    """`body` (split into `parts`) with `part` (from `part_bytes`) added after the last part,
+    just above the close delimiter, so the preamble, the epilogue and every other byte stay."""
+    at = parts[-1].next_delimiter
+    return body[:at] + part + body[at:]
+
+
+def remove_parts(body: bytes, doomed: list[Part]) -> bytes:
+    """The whole multipart body without every part in `doomed` (as `split` gave them)."""
+    for part in sorted(doomed, key=lambda p: p.delimiter, reverse=True):
+        body = remove_part(body, part)
+    return body
