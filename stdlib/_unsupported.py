@@ -61,7 +61,6 @@ t_anycast_replicate       tm             0 0  no   REQ
 t_get_branch_idx_by_attr  tm             1 5  no   FAIL,RPL,BR
 pn_process_purr           registrar      1 1  only ASYNC
 append_body_to_reply      sipmsgops      1 1  no   REQ,FAIL,BR,ERR
-sipmsg_validate           sipmsgops      0 2  no   REQ,FAIL,RPL,BR
 strings_share_lock        cfgutils       1 1  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
 sql_avp_load              sqlops         2 4  no   ALL
 sql_avp_delete            sqlops         2 3  no   ALL

@@ -148,7 +148,8 @@ def test_what_is_relayed_is_the_edited_body() -> None:
     sent: list[bytes] = []
 
     class Sender:
-        sockets = [SocketInfo("udp", "127.0.0.1", 5060, socket.AF_INET)]
+        def __init__(self) -> None:
+            self.sockets = [SocketInfo("udp", "127.0.0.1", 5060, socket.AF_INET)]
 
         def send(
             self, proto: str, ip: str, port: int, data: bytes, via: SocketInfo | None = None
