@@ -58,7 +58,6 @@ set_via_handling          core           1 1  no   ALL
 t_write_req               tm             2 2  no   REQ,FAIL,BR
 t_write_unix              tm             2 2  no   REQ,FAIL,BR
 t_anycast_replicate       tm             0 0  no   REQ
-t_get_branch_idx_by_attr  tm             1 5  no   FAIL,RPL,BR
 pn_process_purr           registrar      1 1  only ASYNC
 append_body_to_reply      sipmsgops      1 1  no   REQ,FAIL,BR,ERR
 strings_share_lock        cfgutils       1 1  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV

@@ -27,9 +27,10 @@ from runtime.core.tmvars import reply_code
 from runtime.sip import Request
 from runtime.sip.message import header_line
 from runtime.transaction import Effect, TransactionError
+from runtime.transaction.branches import branch_by_attr
 from stdlib._modules import modparam_int
 from stdlib._regex import compile_regex
-from stdlib._registry import Regex, RouteRef, export
+from stdlib._registry import Out, Regex, RouteRef, export
 
 _REQ = RouteKind.REQUEST
 _FAIL = RouteKind.FAILURE
@@ -320,6 +321,34 @@ def t_reply_by_callid(
     if stateful is None:
         return -1
     return tmextra.reply_by_callid(stateful, ctx, code, reason_phrase, callid, cseq)
+
+
+@export(routes=_FAIL | _RPL | _BR, module="tm")
+def t_get_branch_idx_by_attr(
+    ctx: Ctx,
+    attr: str,
+    val_str: str | None = None,
+    val_int: int | None = None,
+    result_var: Out[int] | None = None,
+    offset: int | None = None,
+) -> int:
+    """The index of the first branch, from `offset` on, whose attribute `attr`
+    ($tm.branch.attr) has the value `val_str` (a string), else `val_int` (an integer),
+    or any value when neither is given; pending or ended, it does not matter.
+
+    1 found (its index in `result_var`), -1 not found (`result_var` NULL), -2 no
+    transaction or an empty name. In a branch route the branch being prepared is not
+    searched: it is not one of the transaction's branches until it is sent.
+    """
+    tx = ctx.tx
+    name = attr
+    if tx is None or not name:
+        return -2
+    value: int | str | None = val_str if val_str is not None else val_int
+    index = branch_by_attr(tx.branches, name, value, offset or 0)
+    if result_var is not None:
+        result_var.set(index if index >= 0 else None)
+    return 1 if index >= 0 else -1
 
 
 # ---------------------------------------------------------------------- injected branches

@@ -2,13 +2,14 @@
 that goes upstream when none of them brought a 2xx (§16.7 steps 6-7).
 
 `Branch` is a branch as the owner asks for it; `ProxyBranch` is its state once the
-transaction took it. `best_branch` and `add_challenges` are the selection rules
+transaction took it, with the script's attributes ($tm.branch.attr, searched by
+`branch_by_attr`). `best_branch` and `add_challenges` are the selection rules
 `runtime.transaction.proxy` applies when the last branch has ended.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,7 @@ class ProxyBranch:
 
     __slots__ = (
         "_request",
+        "attrs",
         "branch_id",
         "cancel",
         "cancel_wanted",
@@ -73,6 +75,8 @@ class ProxyBranch:
         self.status = 0  # of its final response; 0 while pending
         self.final: Response | None = None  # kept until a final goes upstream
         self.local = False  # `final` was made here (timeout, transport error)
+        # the script's per-branch attributes ($tm.branch.attr), made on first use
+        self.attrs: dict[str, int | str] | None = None
 
     @property
     def request(self) -> Request:
@@ -85,9 +89,39 @@ class ProxyBranch:
     def pending(self) -> bool:
         return self.status == 0
 
+    def attr(self, name: str) -> int | str | None:
+        """The value of attribute `name`, or None."""
+        attrs = self.attrs
+        return attrs.get(name) if attrs is not None else None
+
+    def set_attr(self, name: str, value: int | str | None) -> None:
+        """Give attribute `name` this value (None removes it): one value per name."""
+        attrs = self.attrs
+        if value is None:
+            if attrs is not None:
+                attrs.pop(name, None)
+            return
+        if attrs is None:
+            attrs = self.attrs = {}
+        attrs[name] = value
+
     def __repr__(self) -> str:
         status = self.status or "pending"
         return f"<ProxyBranch {self.index} {self.key} {status}>"
+
+
+def branch_by_attr(
+    branches: Sequence[ProxyBranch], name: str, value: int | str | None, start: int = 0
+) -> int:
+    """The index of the first branch from `start` on that has attribute `name` (with
+    `value`, of the same type, unless None), whatever its state; -1 when none has."""
+    for position in range(max(start, 0), len(branches)):
+        found = branches[position].attr(name)
+        if found is None:
+            continue
+        if value is None or (type(found) is type(value) and found == value):
+            return position
+    return -1
 
 
 def best_branch(branches: Iterable[ProxyBranch]) -> ProxyBranch | None:

@@ -6,11 +6,15 @@ clock) or, for "no transactions here", from stdlib.testing.
 
 from __future__ import annotations
 
-from runtime.api import Ctx, RouteKind, RouteTable, ScriptExit
+from collections.abc import Callable
+from typing import Any
+
+from runtime.api import Ctx, RouteKind, RouteTable, ScriptDrop, ScriptExit
+from runtime.core.script import Value
 from runtime.core.stateful import TxData
 from runtime.sip import Request, parse_message
 from runtime.transport.source import Source
-from stdlib import REGISTRY, tm
+from stdlib import REGISTRY, branching, tm
 from stdlib._modules import set_modparam
 from stdlib.testing import context
 from tests.runtime.core.test_stateful import CALLEE, CALLER, OTHER, UDP, Harness, invite, statuses
@@ -371,3 +375,151 @@ def test_t_inject_branches_refuses_without_a_transaction_or_after_the_final() ->
     tm.t_reply(ctx, 486, "Busy Here")
     assert tm.t_inject_branches(ctx, "msg") == -2
     assert tm.t_inject_branches(ctx, "nonsense") == -1
+
+
+# ---------------------------------------------------------------------- branch attributes
+
+
+class Box:
+    """An output variable (`$var(idx)`)."""
+
+    def __init__(self) -> None:
+        self.value: int | str | None = "unset"
+
+    def set(self, value: int | str | None) -> None:
+        self.value = value
+
+
+def _forking(each: Callable[[Ctx], int], failed: Callable[[Ctx], int], **routes: Any) -> Harness:
+    """bob (branch 0, 127.0.0.2) and carol (branch 1, 127.0.0.3), with branch route
+    `each` and failure route `failed`; both branches are sent."""
+
+    def main(ctx: Ctx) -> int:
+        ctx.append_branch("sip:carol@127.0.0.3:5070")
+        tm.t_on_branch(ctx, "each")
+        tm.t_on_failure(ctx, "failed")
+        if "reply" in routes:
+            tm.t_on_reply(ctx, "reply")
+        return tm.t_relay(ctx)
+
+    table = RouteTable(
+        main=main,
+        branch={"each": each},
+        failure={"failed": failed},
+        onreply_named={"reply": routes["reply"]} if "reply" in routes else {},
+    )
+    return Harness(table)
+
+
+def _fail_both(h: Harness) -> None:
+    h.from_caller(invite())
+    sent = h.take()
+    for dest, msg in sent:
+        if isinstance(msg, Request) and dest in (CALLEE, OTHER):
+            h.from_callee(answer(msg, 486), dest)  # type: ignore[arg-type]
+
+
+def test_branch_attributes_set_in_the_branch_route_are_searched_in_the_failure_route() -> None:
+    found: list[tuple[int, int | str | None]] = []
+    read: list[Value] = []
+
+    def each(ctx: Ctx) -> int:
+        if ctx.ruri_user == "bob":
+            ctx.pv_set("tm.branch.attr", "pstn", "name")  # no index: this branch
+            ctx.pv_set("tm.branch.flag", 1, "TO_PSTN", ctx.pv_get("T_branch_idx"))
+        else:
+            ctx.pv_set("tm.branch.attr", 5, "name", 1)
+        read.append(ctx.pv_get("tm.branch.attr", "name"))
+        return 1
+
+    def search(ctx: Ctx, *args: Any) -> None:
+        box = Box()
+        found.append((tm.t_get_branch_idx_by_attr(ctx, args[0], *args[1:3], box, *args[3:]),
+                      box.value))  # fmt: skip
+
+    def failed(ctx: Ctx) -> int:
+        search(ctx, "name", "pstn", None)
+        search(ctx, "name", None, 5)
+        search(ctx, "name", "5", None)  # a string never matches an integer
+        search(ctx, "name", None, None)  # any value
+        search(ctx, "name", None, None, 1)  # from branch 1 on
+        search(ctx, "name", "pstn", None, 1)
+        search(ctx, "other", None, None)
+        search(ctx, "", None, None)
+        read.extend(
+            [
+                ctx.pv_get("tm.branch.attr", "name", 1),
+                ctx.pv_get("tm.branch.attr", "name", -2),  # from the end: bob
+                ctx.pv_get("tm.branch.attr", "name", 2),  # no such branch
+                ctx.pv_get("tm.branch.flag", "TO_PSTN", 0),
+                ctx.pv_get("tm.branch.flag", "TO_PSTN", 1),
+                ctx.pv_get("tm.branch.flags", None, 0),
+                ctx.pv_get("tm.branch.uri", None, 1),
+                ctx.pv_get("tm.branch.duri", None, 1),
+                ctx.pv_get("tm.branch.socket", None, 0),
+                ctx.pv_get("tm.branch.type", None, 0),
+            ]
+        )
+        ctx.pv_set("tm.branch.attr", None, "name", 0)  # NULL removes it
+        search(ctx, "name", "pstn", None)
+        return 1
+
+    h = _forking(each, failed)
+    _fail_both(h)
+    assert found == [(1, 0), (1, 1), (-1, None), (1, 0), (1, 1), (-1, None), (-1, None),
+                     (-2, "unset"), (-1, None)]  # fmt: skip
+    assert read == ["pstn", 5, 5, "pstn", None, 1, 0, "TO_PSTN",
+                    "sip:carol@127.0.0.3:5070", None, "udp:127.0.0.1:5060", "sip"]  # fmt: skip
+
+
+def test_a_dropped_branch_takes_its_attributes_with_it() -> None:
+    read: list[Value] = []
+
+    def each(ctx: Ctx) -> int:
+        ctx.pv_set("tm.branch.attr", ctx.ruri_user, "who")
+        if ctx.ruri_user == "bob":
+            raise ScriptDrop
+        return 1
+
+    def failed(ctx: Ctx) -> int:
+        read.extend(ctx.pv_get("tm.branch.attr", "who", i) for i in (0, 1))
+        box = Box()
+        read.append(tm.t_get_branch_idx_by_attr(ctx, "who", "bob", None, box))
+        return 1
+
+    h = _forking(each, failed)
+    _fail_both(h)
+    assert read == ["carol", None, -1]  # carol took index 0
+
+
+def test_branch_flags_written_in_a_reply_route_reach_the_failure_route() -> None:
+    seen: list[tuple[Value, Value, int]] = []
+
+    def each(ctx: Ctx) -> int:
+        return 1
+
+    def reply(ctx: Ctx) -> int:
+        ctx.pv_set("tm.branch.flag", 1, "SEEN")  # this reply's branch
+        ctx.pv_set("tm.branch.flag", "1", "BAD")  # not an integer: refused
+        if ctx.src_ip == OTHER[0]:
+            ctx.pv_set("tm.branch.flag", 0, "SEEN")
+        ctx.pv_set("tm.branch.flag", 1, "FAR", 7)  # no such branch: nothing
+        return 1
+
+    def failed(ctx: Ctx) -> int:
+        seen.append((ctx.pv_get("tm.branch.flags", None, 0),
+                     ctx.pv_get("tm.branch.flags", None, 1),
+                     branching.isbflagset(ctx, "SEEN")))  # fmt: skip
+        return 1
+
+    h = _forking(each, failed, reply=reply)
+    _fail_both(h)
+    assert seen == [("SEEN", "", 1)]  # bob's 486 wins (first of the same class)
+
+
+def test_branch_attribute_functions_without_a_transaction() -> None:
+    ctx, _ = context(invite())
+    assert tm.t_get_branch_idx_by_attr(ctx, "name") == -2
+    assert ctx.pv_get("tm.branch.attr", "name", 0) is None
+    ctx.pv_set("tm.branch.attr", "x", "name", 0)  # nowhere to go: ignored
+    assert "t_get_branch_idx_by_attr" in REGISTRY
