@@ -15,7 +15,8 @@ The script reaches it through `stdlib.tm` (t_relay, t_reply, t_newtran...) and
 `signaling.send_reply`. What the script arms before a transaction exists (t_on_failure,
 t_on_branch, t_on_reply, $T_fr_timeout) waits in a `TxData` on the context and moves
 to the transaction when it is created; the transaction keeps the request route's AVP
-store and flags, so branch, reply and failure routes see them.
+store and flags, so branch, reply and failure routes see them, and its append_to_reply
+lines, for the replies it makes itself (`keep_reply_headers`).
 
 Branch, reply and failure routes run synchronously, inside the layer's step: their
 verdict (drop) and edits decide what is sent next. A route of those kinds that tries

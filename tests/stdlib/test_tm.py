@@ -12,7 +12,7 @@ from typing import Any
 from runtime.api import Ctx, RouteKind, RouteTable, ScriptDrop, ScriptExit
 from runtime.core.script import Value
 from runtime.core.stateful import TxData
-from runtime.sip import Request, parse_message
+from runtime.sip import Request, Response, parse_message
 from runtime.transport.source import Source
 from stdlib import REGISTRY, branching, tm
 from stdlib._modules import set_modparam
@@ -523,3 +523,25 @@ def test_branch_attribute_functions_without_a_transaction() -> None:
     assert ctx.pv_get("tm.branch.attr", "name", 0) is None
     ctx.pv_set("tm.branch.attr", "x", "name", 0)  # nowhere to go: ignored
     assert "t_get_branch_idx_by_attr" in REGISTRY
+
+
+def test_t_reply_by_callid_replies_with_the_invite_s_append_to_reply_lines() -> None:
+    from stdlib import sipmsgops
+
+    def main(ctx: Ctx) -> int:
+        if ctx.msg.method == "INVITE":
+            sipmsgops.append_to_reply(ctx, "X-Parked: yes\r\n")
+            tm.t_wait_for_new_branches(ctx)
+        elif ctx.msg.method == "BYE":
+            sipmsgops.append_to_reply(ctx, "X-Bye: 1\r\n")
+            cseq = str(int(ctx.msg.cseq.number) - 1)  # type: ignore[union-attr]
+            tm.t_reply_by_callid(ctx, 487, "Request Terminated", None, cseq)
+        raise ScriptExit
+
+    h = Harness(RouteTable(main=main))
+    h.from_caller(invite())
+    h.take()
+    h.from_caller(invite("BYE", branch="z9hG4bK-bye", cseq=2, to_tag="t"))
+    (final,) = [m for _, m in h.take() if isinstance(m, Response) and m.status == 487]
+    assert final.headers_named("X-Parked") == ["yes"]
+    assert final.headers_named("X-Bye") == []  # the BYE's lines are for the BYE's replies
