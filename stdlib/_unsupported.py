@@ -59,7 +59,6 @@ t_write_req               tm             2 2  no   REQ,FAIL,BR
 t_write_unix              tm             2 2  no   REQ,FAIL,BR
 t_anycast_replicate       tm             0 0  no   REQ
 pn_process_purr           registrar      1 1  only ASYNC
-append_body_to_reply      sipmsgops      1 1  no   REQ,FAIL,BR,ERR
 strings_share_lock        cfgutils       1 1  no   REQ,FAIL,RPL,BR,LOC,START,TIMER,EV
 sql_avp_load              sqlops         2 4  no   ALL
 sql_avp_delete            sqlops         2 3  no   ALL

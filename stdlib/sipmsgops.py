@@ -259,6 +259,15 @@ def append_to_reply(ctx: Ctx, txt: str) -> int:
     return 1
 
 
+@export(routes=R.REQUEST | R.FAILURE | R.BRANCH | R.ERROR, module="sipmsgops")
+def append_body_to_reply(ctx: Ctx, txt: str) -> int:
+    """Give every reply this run makes itself to the request the body `txt` (a later
+    call replaces it; Content-Length follows). As in OpenSIPS no Content-Type is added:
+    queue one with `append_to_reply("Content-Type: ...")`."""
+    ctx.reply_body = _msg.encode(txt)
+    return 1
+
+
 @export(routes=R.ONREPLY, module="sipmsgops")
 def change_reply_status(ctx: Ctx, code: int, reason: str) -> int:
     """Rewrite the status line of the reply being relayed. As in OpenSIPS, a provisional

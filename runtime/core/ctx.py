@@ -100,7 +100,7 @@ _DEFAULT_PORTS = {"sip": 5060, "sips": 5061}
 _VIEW_SHARED = (
     "bflags", "branches", "du", "flags", "maxfwd_done", "out_socket", "outbound", "params", "rc",
     "reply_headers", "ret_values", "route_name", "ruri_q", "sent", "tx", "tx_branch", "tx_data",
-    "vars", "_orig_ruri",
+    "vars", "_orig_ruri", "reply_body",
 )  # fmt: skip
 
 
@@ -126,6 +126,7 @@ class Ctx:
         "outbound",
         "params",
         "rc",
+        "reply_body",
         "reply_headers",
         "ret_values",
         "route_name",
@@ -175,6 +176,7 @@ class Ctx:
         self.params: list[tuple[Value, ...]] = []
         # header lines for every reply this run sends (`append_to_reply()`)
         self.reply_headers: list[str] = []
+        self.reply_body: bytes | None = None  # and a body for them (`append_body_to_reply()`)
         # `return(code, v0, v1...)`: the values, read back as `$return(i)`
         self.ret_values: tuple[Value, ...] = ()
         self.sent: bool = False

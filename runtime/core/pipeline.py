@@ -435,7 +435,11 @@ class Pipeline:
         extra = [*ctx.reply_headers, *headers]
         try:
             response = msg.make_response(
-                code, reason, to_tag=stateless_to_tag(msg), headers=_header_pairs(extra)
+                code,
+                reason,
+                to_tag=stateless_to_tag(msg),
+                headers=_header_pairs(extra),
+                body=ctx.reply_body or b"",
             )
         except (SipParseError, ValueError) as exc:
             log.warning("cannot build a %d reply: %s", code, exc)

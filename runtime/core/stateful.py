@@ -505,7 +505,9 @@ class Stateful:
             if sep and name.strip():
                 pairs.append((name.strip(), value.strip()))
         try:
-            effects = tx.reply(code, reason or None, headers=pairs, body=body)
+            # append_body_to_reply() gives the body of a reply that brings none of its own
+            reply_body = body or ctx.reply_body or b""
+            effects = tx.reply(code, reason or None, headers=pairs, body=reply_body)
         except (TransactionError, SipParseError, ValueError) as exc:
             log.info("cannot reply %d statefully: %s", code, exc)
             return -1

@@ -16,7 +16,12 @@ from runtime.transport.socketinfo import SocketInfo
 from runtime.transport.source import Source
 from stdlib import sl, tm
 from stdlib._modules import reset_modparams
-from stdlib.sipmsgops import append_to_reply, change_reply_status, reply_header_lines
+from stdlib.sipmsgops import (
+    append_body_to_reply,
+    append_to_reply,
+    change_reply_status,
+    reply_header_lines,
+)
 from stdlib.testing import context
 
 UDP = SocketInfo("udp", "127.0.0.1", 5060, socket.AF_INET)
@@ -142,6 +147,52 @@ def test_the_recording_core_sees_the_lines_too() -> None:
     assert append_to_reply(ctx, "X-A: 1") == 1
     sl.sl_send_reply(ctx, 486, "Busy Here")
     assert services.reply_headers == [["X-A: 1"]]
+
+
+# ---------------------------------------------------------------------- append_body_to_reply
+
+REJECT_SDP = "v=0\r\no=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n"
+
+
+def test_sl_send_reply_carries_the_body_and_its_length() -> None:
+    def body(ctx: Ctx) -> None:
+        assert append_to_reply(ctx, "Content-Type: application/sdp\r\n") == 1
+        assert append_body_to_reply(ctx, "replaced by the next call") == 1
+        assert append_body_to_reply(ctx, REJECT_SDP) == 1
+        sl.sl_send_reply(ctx, 488, "Not Acceptable Here")
+
+    h = Harness(RouteTable(main=_script(body)))
+    h.from_caller(INVITE)
+    [reply] = h.replies_to_caller()
+    assert reply.status == 488
+    assert reply.body == REJECT_SDP.encode()
+    assert reply.content_length == len(REJECT_SDP)
+    assert reply.header("Content-Type") == "application/sdp"
+    reply.validate()
+
+
+def test_t_reply_carries_the_body() -> None:
+    def body(ctx: Ctx) -> None:
+        assert append_to_reply(ctx, "Content-Type: text/plain") == 1
+        assert append_body_to_reply(ctx, "come back later") == 1
+        tm.t_reply(ctx, 480, "Temporarily Unavailable")
+
+    h = Harness(RouteTable(main=_script(body)))
+    h.from_caller(INVITE)
+    [reply] = h.replies_to_caller()
+    assert (reply.status, reply.body) == (480, b"come back later")
+    assert reply.content_length == len(b"come back later")
+    assert reply.header("Content-Type") == "text/plain"
+
+
+def test_without_append_body_to_reply_a_reply_has_no_body() -> None:
+    def body(ctx: Ctx) -> None:
+        sl.sl_send_reply(ctx, 404, "Not Found")
+
+    h = Harness(RouteTable(main=_script(body)))
+    h.from_caller(INVITE)
+    [reply] = h.replies_to_caller()
+    assert reply.body == b"" and reply.content_length == 0
 
 
 # ---------------------------------------------------------------------- change_reply_status
