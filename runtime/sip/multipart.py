@@ -107,12 +107,14 @@ def split(content_type: str, body: bytes) -> list[Part] | None:
 def _part(body: bytes, delimiter: int, next_delimiter: int, start: int, end: int) -> Part:
     headers: list[tuple[str, str]] = []
     position = start
+    blank_line = False
     while position < end:
         line_end = body.find(b"\n", position, end)
         line_end = end if line_end < 0 else line_end + 1
         line = body[position:line_end].rstrip(b"\r\n")
-        if not line:  # the empty line between headers and content
+        if not line:  # the empty line between headers (maybe none) and content
             position = line_end
+            blank_line = True
             break
         if line[:1] in (b" ", b"\t") and headers:  # a folded header line
             last_name, last_value = headers[-1]
@@ -125,7 +127,7 @@ def _part(body: bytes, delimiter: int, next_delimiter: int, start: int, end: int
                 (name.strip().decode(_ENCODING, _ERRORS), value.strip().decode(_ENCODING, _ERRORS))
             )
         position = line_end
-    if not headers:
+    if not headers and not blank_line:  # no header section at all: content from the top
         position = start
     return Part(tuple(headers), delimiter, next_delimiter, start, position, end, body[position:end])
 
