@@ -105,6 +105,9 @@ CODES: dict[str, CodeInfo] = {
     ),
     "unsupported-function": CodeInfo("error", "an OpenSIPS function sipc does not implement yet"),
     "unsupported": CodeInfo("error", "a construct the code generator cannot compile yet"),
+    "unsupported-variable": CodeInfo(
+        "error", "an OpenSIPS pseudo-variable sipc's runtime cannot read (or write) yet"
+    ),
     "unknown-modparam": CodeInfo("error", "a `modparam` name the module does not have"),
     "modparam-type": CodeInfo("error", "a `modparam` value of the wrong type (number vs string)"),
     "arity": CodeInfo(

@@ -14,6 +14,8 @@ from compiler.check.walk import nodes_of, pvars_in, string_pvars
 from compiler.diagnostics import Diagnostic, Note, make
 from compiler.registry_view import MODULES
 from runtime.core.pvspec import (
+    NOT_READ_BY_RUNTIME,
+    NOT_WRITTEN_BY_RUNTIME,
     PV_SPECS,
     TRANSFORM_SPECS,
     lookup_pv,
@@ -162,6 +164,15 @@ def _check_pv(pv: ast.PVar, unknown_modules: list[str]) -> list[Diagnostic]:
         )
     elif spec.inner == "none" and pv.inner is not None:
         out.append(make("variable-syntax", pv.span, f"`${pv.name}` takes no name in parentheses"))
+    if spec.name in NOT_READ_BY_RUNTIME:
+        module = f" (module `{spec.module}`)" if spec.module and spec.module != "core" else ""
+        out.append(
+            make(
+                "unsupported-variable",
+                pv.span,
+                f"`${pv.name}`{module} is not supported by sipc yet",
+            )
+        )
     if pv.context is not None and pv.context not in ("request", "reply"):
         out.append(
             make(
@@ -209,8 +220,19 @@ def _check_transform(tr: ast.Transform, pv: ast.PVar) -> list[Diagnostic]:
 
 def _check_write(target: ast.PVar) -> list[Diagnostic]:
     spec = lookup_pv(target.name) if target.name else None
-    if spec is None or spec.writable:
+    if spec is None:
         return []
+    if spec.writable:
+        if spec.name not in NOT_WRITTEN_BY_RUNTIME:
+            return []
+        return [
+            make(
+                "unsupported-variable",
+                target.span,
+                f"`{target.text}` cannot be assigned in sipc yet",
+                help="`append_branch()` adds a branch" if spec.name in ("br",) else None,
+            )
+        ]
     return [
         make(
             "read-only-variable",

@@ -273,3 +273,16 @@ def test_a_comma_argument_written_as_an_empty_position() -> None:
     assert merge_comma_arguments("sdp.line", ["", "", "2"]) == [",", "2"]
     assert merge_comma_arguments("s.substr", ["1", "", ""]) == ["1", "", ""]  # no char argument
     assert merge_comma_arguments("no.such", ["", ""]) == ["", ""]
+
+
+def test_the_checker_s_lists_of_what_the_runtime_cannot_do_are_the_runtime_s() -> None:
+    from runtime.core import pvaccess
+    from runtime.core.pvspec import NOT_READ_BY_RUNTIME, NOT_WRITTEN_BY_RUNTIME, PV_SPECS
+
+    readable = pvaccess.known_names()
+    writable = frozenset(pvaccess._SETTERS)
+    assert {n for n in PV_SPECS if n not in readable} == NOT_READ_BY_RUNTIME
+    unwritten = {
+        n for n, s in PV_SPECS.items() if s.writable and n in readable and n not in writable
+    }
+    assert unwritten == NOT_WRITTEN_BY_RUNTIME
