@@ -130,6 +130,7 @@ class TxData:
         "on_branch",
         "on_failure",
         "on_reply",
+        "reply_body",
         "reply_headers",
         "socket",
         "source",
@@ -155,6 +156,7 @@ class TxData:
         # append_to_reply lines of the request route, kept with the transaction's copy of
         # the request: its failure_route's t_reply has them too
         self.reply_headers: tuple[str, ...] = ()
+        self.reply_body: bytes | None = None  # and its append_body_to_reply body
 
 
 def tx_data(ctx: Ctx) -> TxData:
@@ -529,6 +531,7 @@ class Stateful:
         sender = self.pipeline.sender
         if (
             ctx.reply_headers
+            or ctx.reply_body is not None
             or sender is None
             or not isinstance(msg, Request)
             or msg.method == "ACK"
@@ -566,8 +569,10 @@ class Stateful:
         ctx.tx = tx
         ctx.tx_data = data
         ctx.maxfwd_done = True  # the request route did it, once for every branch
-        if kind is RouteKind.FAILURE and data.reply_headers:
-            ctx.reply_headers = list(data.reply_headers)  # t_reply there sends them
+        if kind is RouteKind.FAILURE:  # t_reply there sends them
+            if data.reply_headers:
+                ctx.reply_headers = list(data.reply_headers)
+            ctx.reply_body = data.reply_body
         return ctx
 
     def _branch_hook(self, tx: ProxyTransaction, branch: ProxyBranch) -> bool:
@@ -742,6 +747,7 @@ def keep_reply_headers(tx: ProxyTransaction, data: TxData, ctx: Ctx) -> None:
     """The request route's append_to_reply lines, on every reply the transaction makes
     itself from now on (the 408 of a timeout, the 487 after a CANCEL, the 500 for a 503)
     and in its failure_route, as OpenSIPS keeps them with its copy of the request."""
+    data.reply_body = tx.reply_body = ctx.reply_body  # append_body_to_reply: the same
     lines = tuple(ctx.reply_headers)
     if lines == data.reply_headers:
         return

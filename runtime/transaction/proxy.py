@@ -156,6 +156,7 @@ class ProxyTransaction:
         "owner_done",
         "pass_reason",
         "phase",
+        "reply_body",
         "reply_headers",
         "request_to_tag",
         "rfc2543",
@@ -213,6 +214,7 @@ class ProxyTransaction:
         # t_add_hdrs: header lines (CRLF included) added to every branch and CANCEL
         self.extra_headers = b""
         self.reply_headers: tuple[tuple[str, str], ...] = ()  # on each reply made here
+        self.reply_body: bytes | None = None  # and this body (append_body_to_reply)
         # Reason header values for the CANCELs sent downstream: the script's
         # (t_add_cancel_reason); else, once a CANCEL came from upstream, its own Reason
         # when `pass_reason` (t_relay's pass-reason-hdr), or ORIGINATOR_CANCEL
@@ -783,7 +785,9 @@ class ProxyTransaction:
         self._drive(self.server.send_response(response), out)
 
     def _local(self, status: int) -> Response:
-        return self.request.make_response(status, to_tag=self._to_tag(), headers=self.reply_headers)
+        return self.request.make_response(
+            status, to_tag=self._to_tag(), headers=self.reply_headers, body=self.reply_body or b""
+        )
 
     def _to_tag(self) -> str:
         if self._tag is None:

@@ -915,3 +915,31 @@ def parse_invite() -> Request:
     msg = parse_message(invite())
     assert isinstance(msg, Request)
     return msg
+
+
+def test_append_body_to_reply_goes_on_the_registrar_200_and_a_timeout_s_408(
+    location: None,
+) -> None:
+    from stdlib import sipmsgops
+
+    def register(ctx: Ctx) -> int:
+        sipmsgops.append_body_to_reply(ctx, "welcome")
+        registrar.save(ctx, "location")
+        raise ScriptExit
+
+    h = Harness(RouteTable(main=register))
+    h.from_caller(REGISTER)
+    [(_, reply)] = h.take()
+    assert isinstance(reply, Response) and reply.status == 200 and reply.body == b"welcome"
+
+    def invite_route(ctx: Ctx) -> int:
+        sipmsgops.append_body_to_reply(ctx, "nobody answered")
+        return relay(ctx)
+
+    set_modparam("tm", "fr_timeout", 5)
+    h = Harness(RouteTable(main=invite_route))
+    h.from_caller(invite())
+    h.take()
+    h.advance(6)
+    final = _upstream_final(h)
+    assert final.status == 408 and final.body == b"nobody answered"
