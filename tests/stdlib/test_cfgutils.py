@@ -121,8 +121,10 @@ def test_set_count_counts_avp_values_and_header_instances() -> None:
         ctx.avp.push("dids", value)
     out = Slot()
     assert cfgutils.set_count(ctx, PvHandle(ctx, "avp", "dids"), out) == 1 and out.value == 3
-    assert cfgutils.set_count(ctx, PvHandle(ctx, "avp", "none"), out) == 1 and out.value == 0
-    assert cfgutils.set_count(ctx, PvHandle(ctx, "hdr", "X-A"), out) == 1 and out.value == 2
+    none, headers = Slot(), Slot()
+    assert cfgutils.set_count(ctx, PvHandle(ctx, "avp", "none"), none) == 1 and none.value == 0
+    assert cfgutils.set_count(ctx, PvHandle(ctx, "hdr", "X-A"), headers) == 1
+    assert headers.value == 2
 
 
 def test_set_select_weight_is_a_roulette_wheel() -> None:

@@ -55,6 +55,16 @@ class FakeCore:
     def is_myself(self, host: str, port: int | None) -> bool:
         return host == "127.0.0.1" and port in (None, 5060)
 
+    def find_listening(self, proto: str | None, host: str, port: int | None) -> SocketInfo | None:
+        return SOCKET if self.is_myself(host, port) else None
+
+    def send_raw(self, ctx: Ctx, dest: str, data: bytes) -> int:
+        self.calls.append(("send", dest))
+        return 1
+
+    def launch(self, ctx: Ctx, job: object, report: object) -> None:
+        self.calls.append(("launch", job))
+
 
 def make_ctx(data: bytes = INVITE) -> Ctx:
     return Ctx(parse_message(data), SOCKET, "10.0.0.1", 5062, FakeCore())

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from runtime.sip import Request, Response
-from runtime.transaction import Branch, Failure, TimerSettings, TransactionError
+from runtime.transaction import Branch, Effect, Failure, TimerSettings, TransactionError
 from runtime.transaction.local import LocalTransaction
 from tests.runtime.transaction.helpers import PROXY_SENT_BY, Harness, answer, copy, request
 
@@ -59,7 +59,7 @@ def test_no_more_branches_with_none_relayed_answers_408_or_asks_the_failure_rout
     tx = net.create(request())
     net.apply(tx.wait_for_branches())
     net.take()
-    out: list = []
+    out: list[Effect] = []
     tx.stop_waiting(out)
     net.apply(out)
     assert upstream(net) == [408]
