@@ -31,6 +31,7 @@ from runtime.core.sanity import check_message
 from runtime.core.script import RouteFn, RouteKind, RouteTable, ScriptDrop, ScriptExit
 from runtime.core.stateful import Stateful
 from runtime.sip import Request, Response, SipParseError, Via, parse_message
+from runtime.sip.message import header_pairs
 from runtime.transport.socketinfo import SocketInfo
 from runtime.transport.source import Source
 from runtime.transport.stats import TransportStats
@@ -438,7 +439,7 @@ class Pipeline:
                 code,
                 reason,
                 to_tag=stateless_to_tag(msg),
-                headers=_header_pairs(extra),
+                headers=header_pairs(extra),
                 body=ctx.reply_body or b"",
             )
         except (SipParseError, ValueError) as exc:
@@ -477,16 +478,6 @@ def script_lines(tb: TracebackType | None) -> list[str]:
                 notes.append(f"at {file}:{line} in {route}")
         tb = tb.tb_next
     return notes
-
-
-def _header_pairs(lines: Sequence[str]) -> list[tuple[str, str]]:
-    """`"Contact: <sip:a@b>;expires=60"` -> `("Contact", "<sip:a@b>;expires=60")`."""
-    out = []
-    for line in lines:
-        name, sep, value = line.partition(":")
-        if sep and name.strip():
-            out.append((name.strip(), value.strip()))
-    return out
 
 
 async def _launched(ctx: Ctx, job: int | Coroutine[Any, Any, int], report: RouteFn | None) -> int:

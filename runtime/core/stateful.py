@@ -36,6 +36,7 @@ from runtime.core.nexthop import next_hop, resolve_host
 from runtime.core.replies import stateless_to_tag
 from runtime.core.script import RouteFn, RouteKind, ScriptDrop, ScriptExit
 from runtime.sip import Request, Response, SipParseError, parse_message, split_list
+from runtime.sip.message import header_pairs
 from runtime.transaction import (
     Branch,
     Effect,
@@ -130,8 +131,6 @@ class TxData:
         "on_branch",
         "on_failure",
         "on_reply",
-        "reply_body",
-        "reply_headers",
         "socket",
         "source",
         "suspended",
@@ -153,10 +152,6 @@ class TxData:
         self.source: Source | None = None
         self.suspended = False  # the request route went on as a task
         self.cancel_reason: str | None = None  # t_add_cancel_reason before the relay
-        # append_to_reply lines of the request route, kept with the transaction's copy of
-        # the request: its failure_route's t_reply has them too
-        self.reply_headers: tuple[str, ...] = ()
-        self.reply_body: bytes | None = None  # and its append_body_to_reply body
 
 
 def tx_data(ctx: Ctx) -> TxData:
@@ -325,7 +320,7 @@ class Stateful:
         data.source = source
         tx.user_data = data
         ctx.tx = tx
-        keep_reply_headers(tx, data, ctx)
+        keep_reply_headers(tx, ctx)
         self.apply(effects)
         return tx
 
@@ -372,7 +367,7 @@ class Stateful:
             return
         data = ctx.tx_data
         if isinstance(data, TxData):
-            keep_reply_headers(tx, data, ctx)  # OpenSIPS updates its copy of the request
+            keep_reply_headers(tx, ctx)  # OpenSIPS updates its copy of the request
         if not resumed and isinstance(data, TxData) and data.suspended:
             return  # still running, as a task
         tx.request_route_done()
@@ -438,7 +433,7 @@ class Stateful:
         if not isinstance(data, TxData):
             return RELAY_INTERNAL
         if ctx.kind & RouteKind.REQUEST:  # a failure_route's lines are its own
-            keep_reply_headers(tx, data, ctx)
+            keep_reply_headers(tx, ctx)
         self.arm(tx)
         before = len(tx.branches)
         try:
@@ -500,12 +495,7 @@ class Stateful:
             tx = self.create(ctx)
             if tx is None:
                 return 0
-        lines = [*ctx.reply_headers, *headers]
-        pairs = []
-        for line in lines:
-            name, sep, value = line.partition(":")
-            if sep and name.strip():
-                pairs.append((name.strip(), value.strip()))
+        pairs = header_pairs([*ctx.reply_headers, *headers])
         try:
             # append_body_to_reply() gives the body of a reply that brings none of its own
             reply_body = body or ctx.reply_body or b""
@@ -570,9 +560,8 @@ class Stateful:
         ctx.tx_data = data
         ctx.maxfwd_done = True  # the request route did it, once for every branch
         if kind is RouteKind.FAILURE:  # t_reply there sends them
-            if data.reply_headers:
-                ctx.reply_headers = list(data.reply_headers)
-            ctx.reply_body = data.reply_body
+            ctx.reply_headers = list(tx.reply_headers)
+            ctx.reply_body = tx.reply_body
         return ctx
 
     def _branch_hook(self, tx: ProxyTransaction, branch: ProxyBranch) -> bool:
@@ -743,21 +732,13 @@ def set_onreply_avp_mode(visible: bool) -> None:
     _ONREPLY_AVPS[0] = visible
 
 
-def keep_reply_headers(tx: ProxyTransaction, data: TxData, ctx: Ctx) -> None:
-    """The request route's append_to_reply lines, on every reply the transaction makes
-    itself from now on (the 408 of a timeout, the 487 after a CANCEL, the 500 for a 503)
-    and in its failure_route, as OpenSIPS keeps them with its copy of the request."""
-    data.reply_body = tx.reply_body = ctx.reply_body  # append_body_to_reply: the same
-    lines = tuple(ctx.reply_headers)
-    if lines == data.reply_headers:
-        return
-    data.reply_headers = lines
-    pairs = []
-    for line in lines:
-        name, sep, value = line.partition(":")
-        if sep and name.strip():
-            pairs.append((name.strip(), value.strip()))
-    tx.reply_headers = tuple(pairs)
+def keep_reply_headers(tx: ProxyTransaction, ctx: Ctx) -> None:
+    """The request route's append_to_reply lines and append_body_to_reply body, on every
+    reply the transaction makes itself from now on (the 408 of a timeout, the 487 after
+    a CANCEL, the 500 for a 503) and in its failure_route, as OpenSIPS keeps them with
+    its copy of the request."""
+    tx.reply_headers = tuple(ctx.reply_headers)
+    tx.reply_body = ctx.reply_body
 
 
 def _for_branch(msg: Request, uri: str, path: str | None) -> Request | None:

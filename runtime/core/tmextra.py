@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from runtime.core.ctx import Ctx
 from runtime.core.script import RouteKind
 from runtime.sip import Request, SipParseError, new_tag, parse_message
-from runtime.sip.message import build_message, header_line
+from runtime.sip.message import build_message, header_line, header_pairs
 from runtime.transaction import Branch, Phase, ProxyTransaction, TransactionError
 from runtime.transaction.local import LocalTransaction
 from runtime.transaction.wire import random_hex, via_start
@@ -274,7 +274,7 @@ def reply_by_callid(
         return -4
     try:
         # built from the INVITE's request: its append_to_reply lines, not this one's
-        effects = tx.reply(code, reason or None, headers=tx.reply_headers)
+        effects = tx.reply(code, reason or None, headers=header_pairs(tx.reply_headers))
     except (TransactionError, SipParseError, ValueError) as exc:
         log.info("t_reply_by_callid: cannot reply %d: %s", code, exc)
         return -1

@@ -45,6 +45,7 @@ of the fault; nothing else escapes this layer for bad input.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from runtime.sip.errors import SipParseError
@@ -243,7 +244,6 @@ class Message:
     def headers_named(self, name: str) -> list[str]:
         """Values of every header called `name`, in order."""
         return [self._value_at(i) for i in self._positions(header_key(name))]
-
 
     def has_header(self, name: str) -> bool:
         return (_KEY_OF_NAME.get(name) or header_key(name)) in self._keys
@@ -834,6 +834,18 @@ def _parse_status_line(line: bytes, offset: int) -> tuple[str, int, str]:
         raise SipParseError("status line must be 'SIP-Version SP Status-Code SP Reason'", offset)
     reason = parts[2].decode(_ENCODING, _ERRORS) if len(parts) == 3 else ""
     return parts[0].decode(_ENCODING, _ERRORS), int(parts[1]), reason
+
+
+def header_pairs(lines: Iterable[str]) -> list[tuple[str, str]]:
+    """Header lines as a script writes them (`append_to_reply()`, `t_add_hdrs()`):
+    `"Contact: <sip:a@b>;expires=60"` -> `("Contact", "<sip:a@b>;expires=60")`, both
+    stripped; a line without `:` or without a name is left out."""
+    out = []
+    for line in lines:
+        name, sep, value = line.partition(":")
+        if sep and name.strip():
+            out.append((name.strip(), value.strip()))
+    return out
 
 
 def header_line(name: str, value: str) -> bytes:

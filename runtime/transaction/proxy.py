@@ -61,6 +61,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from runtime.sip import Request, Response, make_ack, make_cancel, new_tag, parse_message
+from runtime.sip.message import header_pairs
 from runtime.transaction.branches import Branch, ProxyBranch, add_challenges, best_branch
 from runtime.transaction.client import (
     ClientNonInviteTransaction,
@@ -213,7 +214,7 @@ class ProxyTransaction:
         self._tag: str | None = None
         # t_add_hdrs: header lines (CRLF included) added to every branch and CANCEL
         self.extra_headers = b""
-        self.reply_headers: tuple[tuple[str, str], ...] = ()  # on each reply made here
+        self.reply_headers: tuple[str, ...] = ()  # header lines on each reply made here
         self.reply_body: bytes | None = None  # and this body (append_body_to_reply)
         # Reason header values for the CANCELs sent downstream: the script's
         # (t_add_cancel_reason); else, once a CANCEL came from upstream, its own Reason
@@ -667,10 +668,9 @@ class ProxyTransaction:
             cancel.add_header("Reason", reason)
         extra = self.extra_headers
         if extra:
-            for line in extra.decode("utf-8", "surrogateescape").split("\r\n"):
-                name, _, value = line.partition(":")
-                if name.strip():
-                    cancel.add_header(name.strip(), value.strip())
+            lines = extra.decode("utf-8", "surrogateescape").split("\r\n")
+            for name, value in header_pairs(lines):
+                cancel.add_header(name, value)
         machine = ClientNonInviteTransaction(
             key, cancel, branch.destination, branch.transport, self.settings
         )
@@ -786,7 +786,10 @@ class ProxyTransaction:
 
     def _local(self, status: int) -> Response:
         return self.request.make_response(
-            status, to_tag=self._to_tag(), headers=self.reply_headers, body=self.reply_body or b""
+            status,
+            to_tag=self._to_tag(),
+            headers=header_pairs(self.reply_headers),
+            body=self.reply_body or b"",
         )
 
     def _to_tag(self) -> str:
