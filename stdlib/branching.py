@@ -20,6 +20,7 @@ import logging
 from runtime.api import Branch, Ctx, RouteKind
 from runtime.sip import split_list
 from stdlib._registry import StaticStr, export
+from stdlib.outbound import parse_socket
 
 ALL = RouteKind.ALL
 log = logging.getLogger("sipc.script")
@@ -195,10 +196,9 @@ def _restore_ruri(ctx: Ctx, entry: dict[str, object]) -> bool:
     ctx.ruri = uri
     ctx.du = _opt(entry.get("du"))
     socket = _opt(entry.get("socket"))
-    if socket is not None:
-        proto, _, hostport = socket.partition(":")
-        host, _, port = hostport.rpartition(":")
-        found = ctx.core.find_listening(proto, host, int(port) if port.isdigit() else None)
+    if socket is not None:  # the name of one of our sockets, as serialize_branches saw it
+        parsed = parse_socket(socket)
+        found = ctx.core.find_listening(*parsed) if parsed is not None else None
         ctx.out_socket = found or ctx.out_socket
     flags = entry.get("flags")
     ctx.bflags.clear()

@@ -11,13 +11,11 @@ import logging
 
 from runtime.api import Ctx, RouteKind
 from runtime.core.ctx import Outbound
-from runtime.core.sipfields import split_hostport
+from runtime.transport.socketinfo import ListenSpecError, split_socket
 from stdlib._registry import export
 
 ALL = RouteKind.ALL
 log = logging.getLogger("sipc.script")
-
-_PROTOS = ("udp", "tcp", "tls", "ws", "wss", "sctp")
 
 
 def _outbound(ctx: Ctx) -> Outbound:
@@ -57,17 +55,17 @@ def set_advertised_port(ctx: Ctx, adv_port: str) -> int:
 
 def parse_socket(text: str) -> tuple[str | None, str, int | None] | None:
     """`proto:host[:port]` (proto and port optional) -> (proto, host, port); None if bad."""
-    spec = text.strip()
-    proto: str | None = None
-    head, sep, rest = spec.partition(":")
-    if sep and head.lower() in _PROTOS:
-        proto, spec = head.lower(), rest
-    if not spec:
+    try:
+        proto, host, port_text = split_socket(text)
+    except ListenSpecError:
         return None
-    host, port = split_hostport(spec)
-    if not host or (":" in spec and port is None and not spec.startswith("[")):
+    if not host:
         return None
-    return proto, host.strip("[]"), port
+    if port_text is None:
+        return proto, host, None
+    if not port_text.isdigit() or int(port_text) > 65535:
+        return None
+    return proto, host, int(port_text)
 
 
 @export(routes=ALL, module="core")

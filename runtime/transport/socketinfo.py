@@ -49,17 +49,10 @@ def parse_listen(spec: str) -> SocketInfo:
 
     A missing protocol means udp, a missing port 5060, `*` the IPv4 wildcard address.
     """
-    text = spec.strip()
-    if not text:
-        raise ListenSpecError("empty socket definition")
-    proto = "udp"
-    head, sep, rest = text.partition(":")
-    if sep and head.lower() in KNOWN_PROTOS:
-        proto = head.lower()
-        text = rest
+    named, host, port_text = split_socket(spec)
+    proto = named or "udp"
     if proto not in SUPPORTED_PROTOS:
         raise ListenSpecError(f"unsupported protocol `{proto}` in `{spec}`")
-    host, port_text = _split_host_port(text, spec)
     if host == "*":
         host = "0.0.0.0"
     try:
@@ -73,6 +66,21 @@ def parse_listen(spec: str) -> SocketInfo:
         port = int(port_text)
     af = socket.AF_INET6 if address.version == 6 else socket.AF_INET
     return SocketInfo(proto=proto, ip=str(address), port=port, af=af)
+
+
+def split_socket(spec: str) -> tuple[str | None, str, str | None]:
+    """`[proto:]host[:port]` -> (the protocol or None, the host without brackets, the
+    port as written or None), with no defaults filled in; ListenSpecError when empty or
+    an IPv6 bracket is not closed."""
+    text = spec.strip()
+    if not text:
+        raise ListenSpecError("empty socket definition")
+    proto = None
+    head, sep, rest = text.partition(":")
+    if sep and head.lower() in KNOWN_PROTOS:
+        proto, text = head.lower(), rest
+    host, port_text = _split_host_port(text, spec)
+    return proto, host, port_text
 
 
 def _split_host_port(text: str, spec: str) -> tuple[str, str | None]:
