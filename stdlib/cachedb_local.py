@@ -91,11 +91,12 @@ def _cache(storage_id: str) -> LocalCache | None:
     return None
 
 
-def _key_ok(attribute: str) -> bool:
+def _open(storage_id: str, attribute: str) -> LocalCache | None:
+    """The store `storage_id` names, for a non-empty `attribute`; None (logged) if not."""
     if not attribute:
         log.error("cachedb: the attribute cannot be empty")
-        return False
-    return True
+        return None
+    return _cache(storage_id)
 
 
 @export(routes=ALL, module="core")
@@ -103,8 +104,8 @@ def cache_store(
     ctx: Ctx, storage_id: str, attribute: str, value: str, timeout: int | None = None
 ) -> int:
     """Store `value` under `attribute` for `timeout` seconds (0 or absent: for ever)."""
-    cache = _cache(storage_id)
-    if cache is None or not _key_ok(attribute):
+    cache = _open(storage_id, attribute)
+    if cache is None:
         return -1
     cache.store(attribute, value, timeout or 0)
     return 1
@@ -112,8 +113,8 @@ def cache_store(
 
 @export(routes=ALL, module="core")
 def cache_remove(ctx: Ctx, storage_id: str, attribute: str) -> int:
-    cache = _cache(storage_id)
-    if cache is None or not _key_ok(attribute):
+    cache = _open(storage_id, attribute)
+    if cache is None:
         return -1
     cache.remove(attribute)
     return 1
@@ -122,8 +123,8 @@ def cache_remove(ctx: Ctx, storage_id: str, attribute: str) -> int:
 @export(routes=ALL, module="core")
 def cache_fetch(ctx: Ctx, storage_id: str, attribute: str, result: Out[str]) -> int:
     """1 and the value in `result`; -2 when the key is absent or expired, -1 on error."""
-    cache = _cache(storage_id)
-    if cache is None or not _key_ok(attribute):
+    cache = _open(storage_id, attribute)
+    if cache is None:
         return -1
     value = cache.fetch(attribute)
     if value is None:
@@ -135,8 +136,8 @@ def cache_fetch(ctx: Ctx, storage_id: str, attribute: str, result: Out[str]) -> 
 @export(routes=ALL, module="core")
 def cache_counter_fetch(ctx: Ctx, storage_id: str, counter_attribute: str, result: Out[int]) -> int:
     """The value of a counter as an integer; -2 absent, -1 not an integer."""
-    cache = _cache(storage_id)
-    if cache is None or not _key_ok(counter_attribute):
+    cache = _open(storage_id, counter_attribute)
+    if cache is None:
         return -1
     value = cache.fetch(counter_attribute)
     if value is None:
@@ -153,8 +154,8 @@ def cache_counter_fetch(ctx: Ctx, storage_id: str, counter_attribute: str, resul
 def _change(
     storage_id: str, attribute: str, delta: int, expire: int, new_val: Out[int] | None
 ) -> int:
-    cache = _cache(storage_id)
-    if cache is None or not _key_ok(attribute):
+    cache = _open(storage_id, attribute)
+    if cache is None:
         return -1
     new = cache.add(attribute, delta, expire)
     if new is None:
