@@ -89,5 +89,5 @@ def send(ctx: Ctx, destination: str, headers: str | None = None) -> int:
     if headers:
         extra = headers if headers.endswith("\n") else headers + "\r\n"
         end = raw.find(b"\n") + 1
-        raw = raw[:end] + extra.encode() + raw[end:]
+        raw = raw[:end] + extra.encode("utf-8", "surrogateescape") + raw[end:]
     return ctx.core.send_raw(ctx, destination, raw)

@@ -80,7 +80,7 @@ def resolve_host(host: str) -> str | None:
         pass
     try:
         infos = socket.getaddrinfo(bare, None, type=socket.SOCK_DGRAM)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: not a name IDNA can encode, or a NUL in it
         return None
     return str(infos[0][4][0]) if infos else None
 

@@ -11,9 +11,13 @@ Contact...) are parsed when read, and their readers cope with bad values.
 
 from __future__ import annotations
 
+import re
+
 from runtime.sip import Request, Response, SipParseError
 
 _PRESENT = ("From", "To", "Call-ID")
+# RFC 3261 §25.1: a method is a token
+_TOKEN = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+")
 
 
 def check_message(msg: Request | Response, *, datagram: bool) -> None:
@@ -38,8 +42,16 @@ def check_message(msg: Request | Response, *, datagram: bool) -> None:
     if not (
         number.isdigit()
         and int(number) < 2**31
-        and (not is_request or (method_bytes.isalpha() and method_bytes == msg.method.encode()))
+        and (
+            not is_request
+            or (
+                method_bytes.isalpha()
+                and method_bytes == msg.method.encode("utf-8", "surrogateescape")
+            )
+        )
     ):
+        if is_request and _TOKEN.fullmatch(msg.method) is None:
+            raise SipParseError("the request method is not a token", 0)
         cseq = msg.header("CSeq") or ""
         number_text, _, method = cseq.partition(" ")
         if not number_text.isdigit() or int(number_text) >= 2**31:

@@ -91,7 +91,7 @@ def ip_matches(value: int | str, network: str) -> int | None:
 def _lookup(host: str) -> str | None:
     try:
         answers = socket.getaddrinfo(host, None, type=socket.SOCK_DGRAM)
-    except (OSError, UnicodeError):
+    except (OSError, ValueError):  # ValueError: not IDNA-encodable, or a NUL in it
         return None
     # IPv4 first, as gethostbyname() answers in OpenSIPS.
     for family in (socket.AF_INET, socket.AF_INET6):
