@@ -333,10 +333,16 @@ def avp_print(ctx: Ctx) -> int:
 
 @export(routes=ALL, module="core")
 def is_myself(ctx: Ctx, host: str, port: int | None = None) -> int:
-    """1 when `host` (optionally `host:port`, or with `port`) is one of our addresses."""
+    """1 when `host` (optionally `host:port`, or with `port`) is one of our addresses.
+
+    Without a port (or with port 0) any of our ports will do, as in OpenSIPS: a proxy on
+    5080 asked `is_myself($rd)` for `sip:bob@its-ip` answers yes."""
     parsed_host, parsed_port = split_hostport(host.strip())
+    bare = parsed_host.strip("[]")
     wanted_port = port if port is not None else parsed_port
-    return 1 if ctx.is_myself(parsed_host.strip("[]"), wanted_port) else -1
+    if not wanted_port and ctx.core.find_listening(None, bare, None) is not None:
+        return 1
+    return 1 if ctx.is_myself(bare, wanted_port or None) else -1
 
 
 _STAMPED_PARAMS = ("received", "rport")

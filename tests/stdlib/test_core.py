@@ -8,7 +8,7 @@ import pytest
 
 from runtime.api import Ctx
 from stdlib import core
-from stdlib.testing import context
+from stdlib.testing import RecordingCore, context
 
 INVITE = """
 INVITE sip:bob:secret@example.com:5070;transport=tcp SIP/2.0
@@ -133,6 +133,17 @@ def test_is_myself() -> None:
     assert core.is_myself(ctx, "192.0.2.10:5060") == 1
     assert core.is_myself(ctx, "192.0.2.10", 5070) == -1
     assert core.is_myself(ctx, "example.com") == -1
+
+
+def test_is_myself_without_a_port_matches_any_of_our_ports() -> None:
+    """OpenSIPS's check_self(host, 0): `is_myself($rd)` on a proxy that listens on 5080."""
+    services = RecordingCore(local=(("192.0.2.10", 5080),))
+    ctx = context(INVITE, core=services)[0]
+    assert core.is_myself(ctx, "192.0.2.10") == 1
+    assert core.is_myself(ctx, "192.0.2.10", 0) == 1
+    assert core.is_myself(ctx, "192.0.2.10", 5080) == 1
+    assert core.is_myself(ctx, "192.0.2.10:5060") == -1
+    assert core.is_myself(ctx, "192.0.2.11") == -1
 
 
 def test_force_rport_notes_the_source_in_the_top_via_once() -> None:
