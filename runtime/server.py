@@ -140,19 +140,29 @@ class Server:
 
     def _arm_transaction_timers(self) -> None:
         """tm's timers: one periodic tick fires what is due on the pipeline's wheel
-        (DESIGN.md "The hot path": no timer handle per transaction)."""
+        (DESIGN.md "The hot path": no timer handle per transaction). The tick stops while
+        the wheel is empty and starts again when a transaction arms a timer."""
         loop = asyncio.get_running_loop()
         stateful = self.pipeline.stateful
 
         def tick() -> None:
             if self._stopping.is_set():
                 return
-            self._timers["tm"] = loop.call_later(TM_TICK, tick)
             try:
                 stateful.tick()
             except Exception:
                 log.exception("transaction timers failed")
+            if len(stateful.wheel):
+                self._timers["tm"] = loop.call_later(TM_TICK, tick)
+            else:
+                self._timers.pop("tm", None)
+                stateful.asleep = True
 
+        def wake() -> None:
+            if not self._stopping.is_set() and "tm" not in self._timers:
+                self._timers["tm"] = loop.call_later(TM_TICK, tick)
+
+        stateful.wake = wake
         self._timers["tm"] = loop.call_later(TM_TICK, tick)
 
     def request_stop(self) -> None:

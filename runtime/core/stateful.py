@@ -168,11 +168,13 @@ class Stateful:
 
     __slots__ = (
         "_reply_source",
+        "asleep",
         "clock",
         "configured",
         "layer",
         "pipeline",
         "table",
+        "wake",
         "wheel",
     )
 
@@ -187,6 +189,10 @@ class Stateful:
         self.layer = TransactionLayer(settings)
         self.table = self.layer.table
         self.wheel = TimerWheel(TICK, clock())
+        self.asleep = False
+        """Set by the server when the wheel is empty and nothing ticks it: arming a timer
+        then calls `wake` (an idle proxy does not wake up `1/TICK` times a second)."""
+        self.wake: Callable[[], None] | None = None
         self.configured = False  # stdlib.tm applies the modparams once
         self._reply_source: Source | None = None
 
@@ -248,6 +254,10 @@ class Stateful:
                 if now < 0:
                     now = self.clock()
                 self.wheel.schedule(effect.id, now + effect.delay)
+                if self.asleep:
+                    self.asleep = False
+                    if self.wake is not None:
+                        self.wake()
             elif type(effect) is StopTimer:
                 self.wheel.cancel(effect.id)
             elif type(effect) is Terminated:

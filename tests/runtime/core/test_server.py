@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from runtime.api import Ctx, RouteKind, RouteTable, TimerRoute
 from runtime.core.script import ScriptConfig
+from runtime.core.stateful import DEFAULT_TM_SETTINGS
 from runtime.server import EXIT_STARTUP_FAILURE, Server, ServerOptions, script_options, serve
 from runtime.transport.socketinfo import parse_listen
 
@@ -23,7 +25,9 @@ def test_a_socket_in_use_is_exit_code_3_with_a_clear_message(
         port = taken.getsockname()[1]
         code = serve(RouteTable(), [f"udp:127.0.0.1:{port}"])
     assert code == EXIT_STARTUP_FAILURE == 3
-    assert f"sipc: cannot bind udp:127.0.0.1:{port}: address already in use" in capsys.readouterr().err
+    assert (
+        f"sipc: cannot bind udp:127.0.0.1:{port}: address already in use" in capsys.readouterr().err
+    )
 
 
 def test_a_bad_socket_definition_is_exit_code_3(capsys: pytest.CaptureFixture[str]) -> None:
@@ -48,9 +52,7 @@ async def test_startup_timer_and_request_routes_then_stop(tmp_path: Path) -> Non
         assert ctx.kind is RouteKind.REQUEST
         return ctx.send_reply(200, "Fine")
 
-    routes = RouteTable(
-        main=main, startup=startup, timers=[TimerRoute("tick", 0.01, every_tick)]
-    )
+    routes = RouteTable(main=main, startup=startup, timers=[TimerRoute("tick", 0.01, every_tick)])
     stats_file = tmp_path / "stats.json"
     server = Server(routes, ServerOptions(stats_file=str(stats_file)))
     [info] = await server.start([parse_listen("udp:127.0.0.1:0")])
@@ -93,3 +95,44 @@ def test_the_script_sets_the_udp_receive_buffer_with_maxbuffer() -> None:
     assert script_options(None).udp_rcvbuf == ServerOptions().udp_rcvbuf == 4 << 20
     assert script_options(config(("maxbuffer", "262144"))).udp_rcvbuf == 262144
     assert script_options(config(("log_level", "3"))).udp_rcvbuf == 4 << 20
+
+
+async def test_the_transaction_tick_sleeps_while_no_timer_is_armed() -> None:
+    """An idle proxy does not wake up 50 times a second: the tm tick stops once the wheel
+    is empty, a new transaction starts it again, and its timers still fire."""
+    from stdlib import tm
+
+    def main(ctx: Ctx) -> int:
+        return tm.t_reply(ctx, 404, "Not Here")  # a server transaction: Timer J armed
+
+    server = Server(RouteTable(main=main))
+    [info] = await server.start([parse_listen("udp:127.0.0.1:0")])
+    stateful = server.pipeline.stateful
+    stateful.configure(replace(DEFAULT_TM_SETTINGS, wt_timer=0.1))  # Timer J: 0.1 s
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    peer.bind(("127.0.0.1", 0))
+    peer.settimeout(5)
+    try:
+        async with asyncio.timeout(5):
+            while not stateful.asleep:  # the first tick found nothing to do
+                await asyncio.sleep(0.01)
+        assert "tm" not in server._timers
+        peer.sendto(
+            (
+                f"OPTIONS sip:127.0.0.1:{info.port} SIP/2.0\r\n"
+                f"Via: SIP/2.0/UDP 127.0.0.1:{peer.getsockname()[1]};branch=z9hG4bK-idle\r\n"
+                "From: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:s@127.0.0.1>\r\n"
+                "Call-ID: idle-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+            ).encode(),
+            ("127.0.0.1", info.port),
+        )
+        answer = await asyncio.to_thread(peer.recv, 4096)
+        assert answer.startswith(b"SIP/2.0 404 Not Here\r\n")
+        assert not stateful.asleep and "tm" in server._timers and len(stateful.wheel) > 0
+        async with asyncio.timeout(5):  # Timer J fires, the transaction ends, the tick sleeps
+            while not stateful.asleep:
+                await asyncio.sleep(0.02)
+        assert len(stateful.wheel) == 0 and len(stateful.table) == 0
+    finally:
+        peer.close()
+        await server.stop()
