@@ -108,6 +108,9 @@ CODES: dict[str, CodeInfo] = {
     "unsupported-variable": CodeInfo(
         "error", "an OpenSIPS pseudo-variable sipc's runtime cannot read (or write) yet"
     ),
+    "unsupported-transformation": CodeInfo(
+        "error", "an OpenSIPS transformation sipc's runtime cannot apply yet"
+    ),
     "unknown-modparam": CodeInfo("error", "a `modparam` name the module does not have"),
     "modparam-type": CodeInfo("error", "a `modparam` value of the wrong type (number vs string)"),
     "arity": CodeInfo(

@@ -215,6 +215,14 @@ def _check_transform(tr: ast.Transform, pv: ast.PVar) -> list[Diagnostic]:
                 f"`{{{tr.name}}}` takes {want} argument{'s' if want != '1' else ''}, got {n}",
             )
         ]
+    if not spec.implemented:
+        return [
+            make(
+                "unsupported-transformation",
+                pv.span,
+                f"`{{{tr.name}}}` is not supported by sipc yet",
+            )
+        ]
     return []
 
 
