@@ -12,7 +12,7 @@ from compiler import ast
 from compiler.check.suggest import closest
 from compiler.check.walk import nodes_of, pvars_in, string_pvars
 from compiler.diagnostics import Diagnostic, Note, make
-from compiler.registry_view import MODULES
+from compiler.registry_view import MODULES, REGISTRY, ParamKind
 from runtime.core.pvspec import (
     NOT_READ_BY_RUNTIME,
     NOT_WRITTEN_BY_RUNTIME,
@@ -95,9 +95,11 @@ def check(script: ast.Script) -> list[Diagnostic]:
 
 def _all_pvars(script: ast.Script) -> Iterator[ast.PVar]:
     """Variables in code, and in the strings that are always expanded as formats."""
-    for node in nodes_of(script, ast.PVar, ast.Xlog, ast.RouteCall, ast.Launch):
+    for node in nodes_of(script, ast.PVar, ast.Xlog, ast.RouteCall, ast.Launch, ast.Call):
         if isinstance(node, ast.PVar):
             yield node
+        elif isinstance(node, ast.Call):
+            yield from _expanded_argument_pvars(node)
         elif isinstance(node, ast.Xlog):
             for s in (*node.parts, *((node.level,) if node.level else ())):
                 yield from _format_pvars(s)
@@ -110,6 +112,16 @@ def _all_pvars(script: ast.Script) -> Iterator[ast.PVar]:
                 )
         elif isinstance(node, ast.Launch) and node.param is not None:
             yield from _format_pvars(node.param)
+
+
+def _expanded_argument_pvars(call: ast.Call) -> Iterator[ast.PVar]:
+    """Variables in the string arguments a function expands as formats (kind `str`)."""
+    spec = REGISTRY.get(call.name)
+    if spec is None:
+        return
+    for param, arg in zip(spec.params, call.args, strict=False):
+        if param.kind is ParamKind.STR and isinstance(arg, ast.StringLit):
+            yield from _format_pvars(arg)
 
 
 def _safe_format(text: str) -> tuple[str | ast.PVar, ...] | None:
