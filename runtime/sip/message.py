@@ -730,8 +730,12 @@ class Response(Message):
 
     @property
     def method(self) -> str:
-        """The method of the request this answers, from CSeq ("" without a CSeq)."""
-        cseq = self.cseq
+        """The method of the request this answers, from CSeq ("" without a CSeq, or with
+        one that does not parse: `is_method()` and `$rm` read it on any reply)."""
+        try:
+            cseq = self.cseq
+        except SipParseError:
+            return ""
         return "" if cseq is None else cseq.method
 
 

@@ -238,3 +238,9 @@ def test_sip_to_json_has_first_line_headers_and_body() -> None:
     assert sip_to_json(reply, out) == 1
     document = json.loads(str(ctx.var_get("json")))
     assert document["first_line"] == "SIP/2.0 180 Ringing" and "body" not in document
+
+
+def test_is_method_on_a_reply_whose_cseq_does_not_parse_is_false() -> None:
+    reply, _ = context(REPLY.replace("INVITE\n", "INVITE\xe4\n", 1), RouteKind.ONREPLY)
+    assert is_method(reply, "INVITE") == -1
+    assert reply.method == ""  # `$rm`: no method to read
