@@ -115,6 +115,8 @@ class SubscriberDb:
         if domain is not None:
             sql += f" AND {_identifier(_domain_column())} = ?"
             args = (user, domain)
+        if not storable(*args):
+            return None
         try:
             row: tuple[object, ...] | None = self.connection.execute(
                 sql + " LIMIT 1", args
@@ -122,6 +124,18 @@ class SubscriberDb:
         except sqlite3.Error as exc:
             raise SubscriberDbError(f"query on `{table}` failed: {exc}") from exc
         return row
+
+
+def storable(*keys: str) -> bool:
+    """Whether SQLite can be asked for these keys: it takes text as UTF-8, and a name out
+    of a message may hold octets that are not (decoded as surrogates). Such a name is in
+    no table of UTF-8 text: the lookup finds nothing."""
+    try:
+        for key in keys:
+            key.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 _databases: dict[str, SubscriberDb] = {}
@@ -312,6 +326,8 @@ def db_get_auth_id(ctx: Ctx, table: str, uri: str, auth: Out[str], realm: Out[st
     if modparam_int("auth_db", "use_domain"):
         sql += f" AND {domain_col} = ?"
         args = (parts.user, parts.host)
+    if not storable(*args):
+        return -4
     try:
         rows = subscriber_db().connection.execute(sql + " LIMIT 2", args).fetchall()
     except (SubscriberDbError, sqlite3.Error) as exc:

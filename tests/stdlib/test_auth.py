@@ -656,3 +656,13 @@ def test_db_get_auth_id_finds_the_auth_user_and_realm_of_a_uri() -> None:
     assert db_get_auth_id(ctx, "uri", "sip:+4930999@example.org", auth, realm) == 1
     assert (auth.value, realm.value) == ("carol", "example.org")
     assert db_get_auth_id(ctx, "uri", "sip:+4930123@gw.example", auth, realm) == -4
+
+
+@pytest.mark.usefixtures("uri_table")
+def test_a_name_with_octets_that_are_not_utf8_is_in_no_table() -> None:
+    # Messages are decoded with surrogateescape; SQLite takes text as UTF-8 only.
+    ctx, _ = context(invite())
+    assert db_does_uri_exist(ctx, "sip:b\udcdeob@example.net", "subscriber") == -5
+    auth, realm = Slot(), Slot()
+    assert db_get_auth_id(ctx, "uri", "sip:+49\udcff30123@gw.example", auth, realm) == -4
+    assert auth.value is None
