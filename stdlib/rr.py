@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from runtime import api
 from runtime.api import Ctx, RouteKind
-from runtime.core.rr import follow_route_set
+from runtime.core.rr import follow_route_set, has_line_break
 from runtime.core.sipfields import find_param
 from stdlib import _msg, _sipedit, _state
 from stdlib._modules import modparam_int
@@ -79,6 +79,8 @@ def record_route_preset(ctx: Ctx, string: str, string2: str | None = None) -> in
     values = [_preset_value(ctx, string, params)]
     if string2:
         values.append(_preset_value(ctx, string2, params))
+    if any(has_line_break(value) for value in values):
+        return -1
     for value in reversed(values):
         ctx.msg.add_header("Record-Route", value, at_top=True)
     _state.put(ctx, _ADDED, str(len(values)))
@@ -89,7 +91,7 @@ def record_route_preset(ctx: Ctx, string: str, string2: str | None = None) -> in
 def add_rr_param(ctx: Ctx, param: str) -> int:
     """Add a URI parameter to our Record-Route, whether it was added yet or not."""
     extra = _normalise_params(param)
-    if not extra:
+    if not extra or has_line_break(extra):
         return -1
     added = int(_state.get(ctx, _ADDED) or 0)
     if not added:

@@ -26,8 +26,17 @@ def record_route(ctx: Ctx, params: str = "") -> int:
     msg = ctx.msg
     if not isinstance(msg, Request):
         return -1
-    msg.add_header("Record-Route", record_route_value(ctx, params), at_top=True)
+    value = record_route_value(ctx, params)
+    if has_line_break(value):
+        return -1  # a From tag or a parameter out of the message with a bare CR or LF
+    msg.add_header("Record-Route", value, at_top=True)
     return 1
+
+
+def has_line_break(text: str) -> bool:
+    """A CR or LF (the parser leaves a bare one inside a header value): a header built
+    with it would end early, or smuggle in one more."""
+    return "\r" in text or "\n" in text
 
 
 def _is_ours(ctx: Ctx, uri: object) -> bool:

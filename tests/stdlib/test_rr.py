@@ -213,3 +213,12 @@ def test_an_unparsable_route_set_is_no_route_set() -> None:
         ctx, _ = context(request(routes=("<sip:[bad;lr>",)))
         assert loose_route(ctx) == -1
         assert ctx.msg.header("Route") == "<sip:[bad;lr>"
+
+
+def test_a_line_break_from_the_message_is_no_record_route() -> None:
+    # A bare CR is left in a header value by the parser; the From tag carries it here.
+    ctx, _ = context(request("INVITE", to_tag=None, from_tag="a1\rX"))
+    assert record_route(ctx) == -1
+    assert add_rr_param(ctx, ";p=a\nb") == -1
+    assert record_route_preset(ctx, "192.0.2.10:5060;x=\r") == -1
+    assert b"Record-Route" not in ctx.msg.to_bytes()
