@@ -101,16 +101,14 @@ def _rewrite(ctx: Ctx, change: Callable[[UriParts], UriParts]) -> int:
     parts = ctx.ruri_parts
     if parts is None:
         return -1
-    ctx.ruri = build_uri(change(parts))
-    return 1
+    return 1 if ctx.rewrite_ruri(build_uri(change(parts))) else -1
 
 
 @export(routes=ALL, module="core")
 def seturi(ctx: Ctx, uri: str) -> int:
     if not uri:
         return -2
-    ctx.ruri = uri
-    return 1
+    return 1 if ctx.rewrite_ruri(uri) else -1
 
 
 @export(routes=ALL, module="core")

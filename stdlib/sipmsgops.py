@@ -343,8 +343,7 @@ def ruri_add_param(ctx: Ctx, param: str) -> int:
     if uri is None or not param:
         return -1
     head, question, headers = uri.partition("?")
-    ctx.ruri = f"{head};{param}{question}{headers}"
-    return 1
+    return 1 if ctx.rewrite_ruri(f"{head};{param}{question}{headers}") else -1
 
 
 @export(routes=RURI_ROUTES, module="sipmsgops")
@@ -357,8 +356,7 @@ def ruri_del_param(ctx: Ctx, param: str) -> int:
     base, _, params = head.partition(";")
     wanted = param.strip().lower()
     kept = [item for item in params.split(";") if item.partition("=")[0].strip().lower() != wanted]
-    ctx.ruri = ";".join([base, *kept]) + question + headers
-    return 1
+    return 1 if ctx.rewrite_ruri(";".join([base, *kept]) + question + headers) else -1
 
 
 @export(routes=RURI_ROUTES, module="sipmsgops")
@@ -372,8 +370,7 @@ def ruri_tel2sip(ctx: Ctx) -> int:
     host = ctx.from_host
     if not host:
         return -1
-    ctx.ruri = f"sip:{uri[4:]}@{host};user=phone"
-    return 1
+    return 1 if ctx.rewrite_ruri(f"sip:{uri[4:]}@{host};user=phone") else -1
 
 
 _E164 = re.compile(r"\+[0-9]{2,15}")

@@ -30,6 +30,7 @@ from runtime.core.sipfields import (
     split_commas,
 )
 from runtime.sip.errors import SipParseError
+from runtime.sip.lexical import has_whitespace
 from runtime.sip.message import Request, Response, parse_message
 from runtime.transport.socketinfo import SocketInfo
 from runtime.transport.source import Source
@@ -421,6 +422,15 @@ class Ctx:
             self._orig_ruri = msg.ruri_text
         msg.set_ruri(value if value is not None else self._orig_ruri)
         self._ruri_parts = None
+
+    def rewrite_ruri(self, value: str) -> bool:
+        """Rewrite the R-URI with text a function built, often out of the message: False,
+        and the R-URI unchanged, when the text cannot be a Request-URI (empty, or with a
+        blank or a line break, which would split the request line)."""
+        if not value or has_whitespace(value):
+            return False
+        self.ruri = value
+        return True
 
     @property
     def original_ruri(self) -> str | None:

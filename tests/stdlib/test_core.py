@@ -234,3 +234,11 @@ def test_avp_print_logs_every_avp(caplog: pytest.LogCaptureFixture) -> None:
     text = caplog.text
     assert "name=<a> val_str=<two>" in text and "name=<a> val_int=<1>" in text
     assert "name=<b> val_str=<x>" in text
+
+
+def test_seturi_and_setuser_refuse_what_cannot_be_a_request_uri() -> None:
+    ctx, _ = context(INVITE)
+    before = ctx.ruri
+    assert core.seturi(ctx, "sip:a b@example.com") == -1
+    assert core.setuser(ctx, "line\r\nX-Injected: 1") == -1
+    assert ctx.ruri == before

@@ -244,3 +244,16 @@ def test_is_method_on_a_reply_whose_cseq_does_not_parse_is_false() -> None:
     reply, _ = context(REPLY.replace("INVITE\n", "INVITE\xe4\n", 1), RouteKind.ONREPLY)
     assert is_method(reply, "INVITE") == -1
     assert reply.method == ""  # `$rm`: no method to read
+
+
+def test_ruri_edits_that_cannot_be_a_request_uri_fail_and_keep_it() -> None:
+    # The request line splits at SP only: a tab stays in the R-URI as received.
+    ctx, _ = context(INVITE.replace("INVITE sip:", "INVITE s\tip:", 1))
+    before = ctx.ruri
+    assert before is not None and "\t" in before
+    assert ruri_add_param(ctx, "user=phone") == -1
+    assert ctx.ruri == before
+    tel, _ = context(
+        INVITE.replace("INVITE sip:+4930123456@gw.example.com", "INVITE tel:+49\t30", 1)
+    )
+    assert ruri_tel2sip(tel) == -1

@@ -158,3 +158,11 @@ def test_subst_keeps_unknown_variables_as_written() -> None:
     ctx, _ = context(INVITE)
     assert subst_user(ctx, "/^00/$no_such_var_here/") == 1
     assert ctx.ruri_user == "$no_such_var_here49301234"
+
+
+def test_subst_uri_and_subst_user_fail_on_what_cannot_be_a_request_uri() -> None:
+    ctx, _ = context(INVITE)
+    before = ctx.ruri
+    assert subst_uri(ctx, "/^sip:/sip :/") == -1
+    assert subst_user(ctx, "/^(.*)$/\\1 x/") == -1
+    assert ctx.ruri == before
