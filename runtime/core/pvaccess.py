@@ -7,6 +7,7 @@ function as text) and keeps the names and the attribute readers in one place.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ Setter = Callable[["Ctx", str | None, Index, Value, bool], None]
 
 # spellings the pvspec table does not list as aliases but scripts of 2.x/3.x use
 _EXTRA_ALIASES = {"src_ip": "si", "pr": "proto", "retcode": "rc", "ruri": "ru"}
+
+
+log = logging.getLogger("sipc.script")
 
 
 class PvError(LookupError):
@@ -144,20 +148,38 @@ _GETTERS.update(credentials.PV_GETTERS)  # $au, $ar, $an, $auth.*, $Au
 _GETTERS.update(tmvars.PV_GETTERS)  # $T_reply_code, $T_branch_idx, $bavp...
 
 
+def _refused(name: str, value: Value, exc: ValueError) -> None:
+    """A Request-URI write the message cannot take (a blank or a line break, often from
+    a header copied into it): logged, the R-URI left as it was; not a script error."""
+    log.error("$%s = %r not written: %s", name, value, exc)
+
+
 def _set_ruri(ctx: Ctx, inner: str | None, index: Index, value: Value, assign: bool) -> None:
-    ctx.ruri = None if value is None else str(value)
+    try:
+        ctx.ruri = None if value is None else str(value)
+    except ValueError as exc:
+        _refused("ru", value, exc)
 
 
 def _set_ruri_user(ctx: Ctx, inner: str | None, index: Index, value: Value, assign: bool) -> None:
-    ctx.ruri_user = None if value is None else str(value)
+    try:
+        ctx.ruri_user = None if value is None else str(value)
+    except ValueError as exc:
+        _refused("rU", value, exc)
 
 
 def _set_ruri_host(ctx: Ctx, inner: str | None, index: Index, value: Value, assign: bool) -> None:
-    ctx.ruri_host = None if value is None else str(value)
+    try:
+        ctx.ruri_host = None if value is None else str(value)
+    except ValueError as exc:
+        _refused("rd", value, exc)
 
 
 def _set_ruri_port(ctx: Ctx, inner: str | None, index: Index, value: Value, assign: bool) -> None:
-    ctx.ruri_port = value
+    try:
+        ctx.ruri_port = value
+    except ValueError as exc:
+        _refused("rp", value, exc)
 
 
 def _set_du(ctx: Ctx, inner: str | None, index: Index, value: Value, assign: bool) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from runtime.sip import Request, Response, SipParseError
+from runtime.sip.lexical import has_whitespace
 
 _PRESENT = ("From", "To", "Call-ID")
 # RFC 3261 §25.1: a method is a token
@@ -59,7 +60,7 @@ def check_message(msg: Request | Response, *, datagram: bool) -> None:
         if is_request and method.strip() != msg.method:
             raise SipParseError("CSeq method differs from the request method", 0)
     if isinstance(msg, Request):
-        if not msg.ruri_text or " " in msg.ruri_text:
+        if not msg.ruri_text or has_whitespace(msg.ruri_text):  # a tab, a bare CR or LF
             raise SipParseError("bad Request-URI", 0)
         # ASCII digits as received read the same as the decoded text: no decoding then
         raw = msg.header_bytes("Max-Forwards")

@@ -90,7 +90,11 @@ def test_message_variables_of_a_request() -> None:
     assert ctx.hdr("Via", -1) == ctx.hdr("Via", 1)
     assert ctx.hdr("Route") is None and ctx.hdrcnt("Via") == 2
     assert ctx.hdr_all("Via") is not None and ctx.hdr_all("Via").count(",") == 1  # type: ignore[union-attr]
-    assert (ctx.content_length, ctx.content_type, ctx.user_agent) == (4, "application/sdp", "tester")
+    assert (ctx.content_length, ctx.content_type, ctx.user_agent) == (
+        4,
+        "application/sdp",
+        "tester",
+    )
     assert ctx.body == "v=0\n" and ctx.msg_len == len(INVITE) and ctx.msg_buf.startswith("INVITE")
     assert (ctx.src_ip, ctx.src_port, ctx.recv_ip, ctx.recv_port, ctx.proto) == (
         "10.0.0.1", 5062, "127.0.0.1", 5060, "udp"
@@ -122,6 +126,22 @@ def test_ruri_rewrites_are_seen_by_later_reads_and_revert() -> None:
     assert ctx.original_ruri == ctx.ruri
 
 
+def test_an_ruri_write_with_a_blank_is_logged_and_not_done(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """`$ru = $hdr(X)` with a header holding a blank: OpenSIPS logs and goes on; so does
+    sipc (no script error, the R-URI as it was)."""
+    ctx = make_ctx()
+    before = ctx.ruri
+    with caplog.at_level("ERROR"):
+        ctx.pv_set("ru", "sip:bob@example.com\tX-Evil: 1")
+        ctx.pv_set("rU", "bo b")
+        ctx.pv_set("rd", "exa\r\nmple.com")
+    assert ctx.ruri == before
+    assert caplog.text.count("not written") == 3
+    assert all(record.exc_info is None for record in caplog.records)
+
+
 def test_var_avp_flags_params() -> None:
     ctx = make_ctx()
     assert ctx.var_get("x") is None
@@ -145,7 +165,9 @@ def test_var_avp_flags_params() -> None:
     assert not ctx.isflagset("NAT")
 
     def callee(inner: Ctx) -> int:
-        return 1 if inner.param(1) == "p1" and inner.param("2") == 2 and inner.param(3) is None else -1
+        return (
+            1 if inner.param(1) == "p1" and inner.param("2") == 2 and inner.param(3) is None else -1
+        )
 
     assert ctx.call_route(callee, "p1", 2) == 1
     assert ctx.params == [] and ctx.param(1) is None

@@ -141,6 +141,22 @@ def test_a_method_that_is_not_a_token_is_malformed(proxy: tuple[Pipeline, Failur
     assert sender.replies[-1][1].startswith(b"SIP/2.0 400 ")
 
 
+@pytest.mark.parametrize("blank", [b"\t", b"\r", b"\n"])
+def test_a_request_uri_with_a_tab_or_a_bare_line_break_is_malformed(
+    proxy: tuple[Pipeline, Failures], blank: bytes
+) -> None:
+    pipeline, failures = proxy
+    data = (
+        b"OPTIONS sip:bob" + blank + b"@127.0.0.2 SIP/2.0\r\n"
+        b"Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK-blank\r\n"
+        b"From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:bob@127.0.0.2>\r\n"
+        b"Call-ID: blank-in-ruri\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n\r\n"
+    )
+    malformed = pipeline.stats.malformed
+    receive_twice(pipeline, failures, data)
+    assert pipeline.stats.malformed == malformed + 2
+
+
 def test_a_host_the_resolver_cannot_encode_is_no_address(proxy: tuple[Pipeline, Failures]) -> None:
     assert resolve_host("exa\udce4mple.com") is None
     assert resolve_host("a" * 64 + ".example.com") is None  # an IDNA label of 64 octets
