@@ -11,10 +11,12 @@ on a message instead of returning an error code.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -57,23 +59,29 @@ def _no_dns(host: Any, *args: Any, **kwargs: Any) -> Any:
     raise socket.gaierror(socket.EAI_NONAME, "no DNS in the tests")
 
 
-@pytest.fixture(scope="module")
-def seeds() -> list[bytes]:
+def corpus_seeds() -> list[bytes]:
+    """Every message of ../shared/corpus/sip, as it is (a skip when the corpus is absent)."""
     corpus = shared_dir("corpus", "sip")
     return [path.read_bytes() for path in sorted(corpus.glob("*.sip"))]
 
 
-@pytest.fixture(scope="module")
-def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pipeline, Failures]]:
-    result = compile_script(str(ROOT / "samples" / "proxy.cfg"))
+def load_script(path: Path, into: Path, name: str) -> ModuleType:
+    """`sipc build` `path` in-process into `into/name.py` and import it."""
+    result = compile_script(str(path))
     assert result.source is not None, [d.message for d in result.diagnostics]
-    path = tmp_path_factory.mktemp("fuzz") / "fuzz_proxy.py"
-    path.write_text(result.source)
-    spec = importlib.util.spec_from_file_location("fuzz_proxy", path)
+    target = into / f"{name}.py"
+    target.write_text(result.source)
+    spec = importlib.util.spec_from_file_location(name, target)
     assert spec is not None and spec.loader is not None
-    module: ModuleType = importlib.util.module_from_spec(spec)
+    module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
 
+
+@contextlib.contextmanager
+def serving(module: ModuleType) -> Iterator[tuple[Pipeline, RecordingSender, Failures]]:
+    """The script's pipeline as the server prepares it, without DNS, with every logged
+    exception collected; the module state (tables, modparams) reset afterwards."""
     patch = pytest.MonkeyPatch()
     patch.setattr(socket, "getaddrinfo", _no_dns)
     resolve_host.cache_clear()
@@ -84,8 +92,9 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pipeline, 
         for prepare in module.ROUTES.prepare:
             prepare()
         pipeline = Pipeline(module.ROUTES)
-        pipeline.attach(RecordingSender())
-        yield pipeline, failures
+        sender = RecordingSender()
+        pipeline.attach(sender)
+        yield pipeline, sender, failures
     finally:
         logging.getLogger().removeHandler(failures)
         patch.undo()
@@ -93,6 +102,20 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pipeline, 
         next_hop.cache_clear()
         TABLES.reset()
         reset_modparams()
+
+
+@pytest.fixture(scope="module")
+def seeds() -> list[bytes]:
+    return corpus_seeds()
+
+
+@pytest.fixture(scope="module")
+def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pipeline, Failures]]:
+    module = load_script(
+        ROOT / "samples" / "proxy.cfg", tmp_path_factory.mktemp("fuzz"), "fuzz_proxy"
+    )
+    with serving(module) as (pipeline, _, failures):
+        yield pipeline, failures
 
 
 def receive_twice(pipeline: Pipeline, failures: Failures, data: bytes) -> None:
@@ -125,16 +148,21 @@ def test_mutated_corpus_messages(
     receive_twice(pipeline, failures, data.draw(mutated(seeds)))
 
 
+def request(start_line: bytes, method: bytes) -> bytes:
+    """A request to bob with every header a proxy checks, after `start_line`."""
+    return start_line + (
+        b"\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK-hand\r\n"
+        b"From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:bob@127.0.0.2>\r\n"
+        b"Call-ID: by-hand\r\nCSeq: 1 " + method + b"\r\nMax-Forwards: 70\r\n"
+        b"Content-Length: 0\r\n\r\n"
+    )
+
+
 def test_a_method_that_is_not_a_token_is_malformed(proxy: tuple[Pipeline, Failures]) -> None:
     pipeline, failures = proxy
     sender = pipeline.sender
     assert isinstance(sender, RecordingSender)
-    data = (
-        b"INV\xe4TE sip:bob@127.0.0.2 SIP/2.0\r\n"
-        b"Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK-tok\r\n"
-        b"From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:bob@127.0.0.2>\r\n"
-        b"Call-ID: not-a-token\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
-    )
+    data = request(b"INV\xe4TE sip:bob@127.0.0.2 SIP/2.0", b"INVITE")
     malformed = pipeline.stats.malformed
     receive_twice(pipeline, failures, data)
     assert pipeline.stats.malformed == malformed + 2
@@ -146,12 +174,7 @@ def test_a_request_uri_with_a_tab_or_a_bare_line_break_is_malformed(
     proxy: tuple[Pipeline, Failures], blank: bytes
 ) -> None:
     pipeline, failures = proxy
-    data = (
-        b"OPTIONS sip:bob" + blank + b"@127.0.0.2 SIP/2.0\r\n"
-        b"Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK-blank\r\n"
-        b"From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:bob@127.0.0.2>\r\n"
-        b"Call-ID: blank-in-ruri\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n\r\n"
-    )
+    data = request(b"OPTIONS sip:bob" + blank + b"@127.0.0.2 SIP/2.0", b"OPTIONS")
     malformed = pipeline.stats.malformed
     receive_twice(pipeline, failures, data)
     assert pipeline.stats.malformed == malformed + 2

@@ -35,6 +35,16 @@ def test_a_bad_socket_definition_is_exit_code_3(capsys: pytest.CaptureFixture[st
     assert "sipc: `not-an-ip` is not an IP address" in capsys.readouterr().err
 
 
+def options(server_port: int, peer_port: int, call_id: str) -> bytes:
+    """An OPTIONS to the server from a peer on 127.0.0.1:peer_port."""
+    return (
+        f"OPTIONS sip:127.0.0.1:{server_port} SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP 127.0.0.1:{peer_port};branch=z9hG4bK-{call_id}\r\n"
+        "From: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:s@127.0.0.1>\r\n"
+        f"Call-ID: {call_id}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+    ).encode()
+
+
 async def test_startup_timer_and_request_routes_then_stop(tmp_path: Path) -> None:
     events: list[str] = []
     ticked = asyncio.Event()
@@ -66,15 +76,7 @@ async def test_startup_timer_and_request_routes_then_stop(tmp_path: Path) -> Non
     peer.settimeout(5)
     port = peer.getsockname()[1]
     try:
-        peer.sendto(
-            (
-                f"OPTIONS sip:127.0.0.1:{info.port} SIP/2.0\r\n"
-                f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-srv\r\n"
-                "From: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:s@127.0.0.1>\r\n"
-                "Call-ID: srv-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
-            ).encode(),
-            ("127.0.0.1", info.port),
-        )
+        peer.sendto(options(info.port, port, "srv-1"), ("127.0.0.1", info.port))
         answer = await asyncio.to_thread(peer.recv, 4096)
     finally:
         peer.close()
@@ -117,15 +119,7 @@ async def test_the_transaction_tick_sleeps_while_no_timer_is_armed() -> None:
             while not stateful.asleep:  # the first tick found nothing to do
                 await asyncio.sleep(0.01)
         assert "tm" not in server._timers
-        peer.sendto(
-            (
-                f"OPTIONS sip:127.0.0.1:{info.port} SIP/2.0\r\n"
-                f"Via: SIP/2.0/UDP 127.0.0.1:{peer.getsockname()[1]};branch=z9hG4bK-idle\r\n"
-                "From: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:s@127.0.0.1>\r\n"
-                "Call-ID: idle-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
-            ).encode(),
-            ("127.0.0.1", info.port),
-        )
+        peer.sendto(options(info.port, peer.getsockname()[1], "idle-1"), ("127.0.0.1", info.port))
         answer = await asyncio.to_thread(peer.recv, 4096)
         assert answer.startswith(b"SIP/2.0 404 Not Here\r\n")
         assert not stateful.asleep and "tm" in server._timers and len(stateful.wheel) > 0

@@ -11,29 +11,28 @@ library function raised on a message instead of returning an error code.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import logging
-import socket
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.build import compile_script
-from runtime.core.nexthop import next_hop, resolve_host
 from runtime.core.pipeline import Pipeline
-from runtime.usrloc import TABLES
 from stdlib import auth_db
-from stdlib._modules import reset_modparams, set_modparam
-from tests.conftest import shared_dir
+from stdlib._modules import set_modparam
 from tests.runtime.core.test_pipeline import RecordingSender
-from tests.runtime.core.test_pipeline_fuzz import PEER, Failures, _no_dns
+from tests.runtime.core.test_pipeline_fuzz import (
+    PEER,
+    Failures,
+    corpus_seeds,
+    load_script,
+    serving,
+)
 from tests.runtime.sip.test_fuzz import mutated
 from tests.stdlib.test_auth import SUBSCRIBER_SCHEMA, add_subscriber
 
@@ -63,18 +62,6 @@ class KitchenSink:
         assert not tracebacks, tracebacks
 
 
-def load_script(path: Path, into: Path) -> ModuleType:
-    result = compile_script(str(path))
-    assert result.source is not None, [d.message for d in result.diagnostics]
-    target = into / "kitchen_sink.py"
-    target.write_text(result.source)
-    spec = importlib.util.spec_from_file_location("kitchen_sink", target)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def subscriber_db(path: Path) -> Path:
     with sqlite3.connect(path) as db:
         db.executescript(SUBSCRIBER_SCHEMA)
@@ -87,37 +74,19 @@ def subscriber_db(path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def seeds() -> list[bytes]:
-    corpus = shared_dir("corpus", "sip")
-    return [path.read_bytes() for path in sorted(corpus.glob("*.sip"))]
+    return corpus_seeds()
 
 
 @pytest.fixture(scope="module")
 def sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KitchenSink]:
     workdir = tmp_path_factory.mktemp("kitchen_sink")
-    module = load_script(SCRIPT, workdir)
+    module = load_script(SCRIPT, workdir, "kitchen_sink")
     set_modparam("auth_db", "db_url", f"sqlite://{subscriber_db(workdir / 'subscribers.db')}")
-
-    patch = pytest.MonkeyPatch()
-    patch.setattr(socket, "getaddrinfo", _no_dns)
-    resolve_host.cache_clear()
-    next_hop.cache_clear()
-    failures = Failures()
-    logging.getLogger().addHandler(failures)
     try:
-        for prepare in module.ROUTES.prepare:
-            prepare()
-        pipeline = Pipeline(module.ROUTES)
-        sender = RecordingSender()
-        pipeline.attach(sender)
-        yield KitchenSink(pipeline, sender, failures)
+        with serving(module) as (pipeline, sender, failures):
+            yield KitchenSink(pipeline, sender, failures)
     finally:
-        logging.getLogger().removeHandler(failures)
-        patch.undo()
-        resolve_host.cache_clear()
-        next_hop.cache_clear()
         auth_db.close_databases()
-        TABLES.reset()
-        reset_modparams()
 
 
 def test_corpus_messages_as_they_are(sink: KitchenSink, seeds: list[bytes]) -> None:
