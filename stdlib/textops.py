@@ -7,11 +7,9 @@ variants only on the body, whose Content-Length is kept right.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 
 from runtime.api import Ctx, RouteKind, fmt
-from runtime.core.sipfields import build_uri
 from stdlib import _msg, _sipedit
 from stdlib._regex import (
     Subst,
@@ -211,11 +209,13 @@ def subst_uri(ctx: Ctx, expression: NoExpandStr) -> int:
 def subst_user(ctx: Ctx, expression: NoExpandStr) -> int:
     """sed-like substitution on the R-URI user (an empty result removes the user)."""
     parsed = _subst(expression)
-    parts = ctx.ruri_parts
-    if parsed is None or parts is None:
+    if parsed is None or ctx.ruri_parts is None:
         return -1
     edited, count = parsed.apply(ctx.ruri_user or "", _reader(ctx))
     if not count:
         return -1
-    rewritten = build_uri(dataclasses.replace(parts, user=edited or None, password=None))
-    return 1 if ctx.rewrite_ruri(rewritten) else -1
+    try:
+        ctx.ruri_user = edited or None
+    except ValueError:  # the R-URI would hold a blank: left as it was
+        return -1
+    return 1

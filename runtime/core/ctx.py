@@ -30,7 +30,6 @@ from runtime.core.sipfields import (
     split_commas,
 )
 from runtime.sip.errors import SipParseError
-from runtime.sip.lexical import has_whitespace
 from runtime.sip.message import Request, Response, parse_message
 from runtime.transport.socketinfo import SocketInfo
 from runtime.transport.source import Source
@@ -414,22 +413,24 @@ class Ctx:
 
     @ruri.setter
     def ruri(self, value: str | None) -> None:
-        """Rewrite the R-URI; None goes back to the R-URI the request arrived with."""
+        """Rewrite the R-URI; None goes back to the R-URI the request arrived with.
+        Raises ValueError, and changes nothing, on text that cannot be a Request-URI."""
         msg = self.msg
         if not isinstance(msg, Request):
             return
-        if self._orig_ruri is None:
-            self._orig_ruri = msg.ruri_text
-        msg.set_ruri(value if value is not None else self._orig_ruri)
+        original = self._orig_ruri if self._orig_ruri is not None else msg.ruri_text
+        msg.set_ruri(value if value is not None else original)
+        self._orig_ruri = original
         self._ruri_parts = None
 
     def rewrite_ruri(self, value: str) -> bool:
         """Rewrite the R-URI with text a function built, often out of the message: False,
         and the R-URI unchanged, when the text cannot be a Request-URI (empty, or with a
         blank or a line break, which would split the request line)."""
-        if not value or has_whitespace(value):
+        try:
+            self.ruri = value
+        except ValueError:
             return False
-        self.ruri = value
         return True
 
     @property

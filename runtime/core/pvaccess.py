@@ -148,38 +148,33 @@ _GETTERS.update(credentials.PV_GETTERS)  # $au, $ar, $an, $auth.*, $Au
 _GETTERS.update(tmvars.PV_GETTERS)  # $T_reply_code, $T_branch_idx, $bavp...
 
 
-def _refused(name: str, value: Value, exc: ValueError) -> None:
-    """A Request-URI write the message cannot take (a blank or a line break, often from
-    a header copied into it): logged, the R-URI left as it was; not a script error."""
-    log.error("$%s = %r not written: %s", name, value, exc)
-
-
 def _set_ruri(ctx: Ctx, inner: str | None, index: Index, value: Value, assign: bool) -> None:
-    try:
-        ctx.ruri = None if value is None else str(value)
-    except ValueError as exc:
-        _refused("ru", value, exc)
+    ctx.ruri = None if value is None else str(value)
 
 
 def _set_ruri_user(ctx: Ctx, inner: str | None, index: Index, value: Value, assign: bool) -> None:
-    try:
-        ctx.ruri_user = None if value is None else str(value)
-    except ValueError as exc:
-        _refused("rU", value, exc)
+    ctx.ruri_user = None if value is None else str(value)
 
 
 def _set_ruri_host(ctx: Ctx, inner: str | None, index: Index, value: Value, assign: bool) -> None:
-    try:
-        ctx.ruri_host = None if value is None else str(value)
-    except ValueError as exc:
-        _refused("rd", value, exc)
+    ctx.ruri_host = None if value is None else str(value)
 
 
 def _set_ruri_port(ctx: Ctx, inner: str | None, index: Index, value: Value, assign: bool) -> None:
-    try:
-        ctx.ruri_port = value
-    except ValueError as exc:
-        _refused("rp", value, exc)
+    ctx.ruri_port = value
+
+
+def _logged_if_refused(name: str, write: Setter) -> Setter:
+    """An R-URI write the message cannot take (a blank or a line break, often from a
+    header copied into it) is logged and not done, as OpenSIPS goes on: no script error."""
+
+    def guarded(ctx: Ctx, inner: str | None, index: Index, value: Value, assign: bool) -> None:
+        try:
+            write(ctx, inner, index, value, assign)
+        except ValueError as exc:
+            log.error("$%s = %r not written: %s", name, value, exc)
+
+    return guarded
 
 
 def _set_du(ctx: Ctx, inner: str | None, index: Index, value: Value, assign: bool) -> None:
@@ -211,10 +206,10 @@ def _set_msg_flag(ctx: Ctx, inner: str | None, index: Index, value: Value, assig
 
 
 _SETTERS: dict[str, Setter] = {
-    "ru": _set_ruri,
-    "rU": _set_ruri_user,
-    "rd": _set_ruri_host,
-    "rp": _set_ruri_port,
+    "ru": _logged_if_refused("ru", _set_ruri),
+    "rU": _logged_if_refused("rU", _set_ruri_user),
+    "rd": _logged_if_refused("rd", _set_ruri_host),
+    "rp": _logged_if_refused("rp", _set_ruri_port),
     "du": _set_du,
     "var": _set_var,
     "avp": _set_avp,
